@@ -1,0 +1,57 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment;
+
+/// <summary>
+/// A causal language model that can be trained: the policy of SFT and DPO, and (frozen) the DPO reference.
+/// </summary>
+/// <remarks>
+/// Implementations own their parameters and native memory; dispose the model to release them. Optional
+/// capabilities (generation, LoRA adapters, gradient checkpointing) are reached through <see cref="GetService"/>,
+/// so the contract stays small as they are added.
+/// </remarks>
+public interface IPolicyModel : IDisposable
+{
+    /// <summary>Size of the output vocabulary (the last dimension of the logits).</summary>
+    int VocabularySize { get; }
+
+    /// <summary>The device the parameters live on.</summary>
+    Device Device { get; }
+
+    /// <summary>The floating-point type of the parameters.</summary>
+    ScalarType DType { get; }
+
+    /// <summary>True in training mode (dropout active), false in evaluation mode.</summary>
+    bool IsTraining { get; }
+
+    /// <summary>Computes next-token logits.</summary>
+    /// <param name="inputIds">Token ids, <c>[B, T]</c>, int64.</param>
+    /// <param name="attentionMask">1 for real tokens and 0 for padding, <c>[B, T]</c>; null means all real.</param>
+    /// <param name="positionIds">
+    /// Positions, <c>[B, T]</c>; null means <c>0..T-1</c> on every row. Left-padded batches pass positions that
+    /// start at 0 on each row's first real token.
+    /// </param>
+    /// <returns>Logits <c>[B, T, V]</c>, differentiable with respect to the trainable parameters. The caller owns it.</returns>
+    Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null);
+
+    /// <summary>Parameters that require gradients, with their checkpoint names (e.g. <c>model.layers.0.mlp.up_proj.weight</c>).</summary>
+    IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> NamedTrainableParameters();
+
+    /// <summary>Moves the parameters to <paramref name="device"/> and, when given, converts them to <paramref name="dtype"/>.</summary>
+    void MoveTo(Device device, ScalarType? dtype = null);
+
+    /// <summary>Switches between training (<see langword="true"/>) and evaluation mode.</summary>
+    void SetTrainingMode(bool training);
+
+    /// <summary>
+    /// Writes the model as a Hugging Face checkpoint folder (<c>config.json</c>, safetensors, tokenizer files),
+    /// to a temporary folder that is moved into place when complete.
+    /// </summary>
+    /// <param name="directory">The destination folder; an existing one is replaced.</param>
+    void Save(string directory);
+
+    /// <summary>Returns an optional capability of this model (for example a generator), or <see langword="null"/>.</summary>
+    /// <param name="serviceType">The capability requested.</param>
+    object? GetService(Type serviceType) => serviceType.IsInstanceOfType(this) ? this : null;
+}

@@ -1,0 +1,133 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using TorchSharp;
+using Zephyr.Alignment.Build;
+
+namespace Zephyr.Alignment.Runtime;
+
+/// <summary>
+/// Loads TorchSharp's native backend once, and turns a failure into a <see cref="TorchRuntimeException"/> that
+/// says what is missing (no backend package, a libstdc++ too old) and how to fix it.
+/// </summary>
+public static class TorchRuntime
+{
+    private static readonly Lock Gate = new();
+    private static bool initialized;
+
+    /// <summary>Ensures torch can run on the CPU; call before the first tensor operation. Cheap after the first call.</summary>
+    /// <exception cref="TorchRuntimeException">The native backend cannot be loaded.</exception>
+    public static void EnsureInitialized()
+    {
+        if (Volatile.Read(ref initialized))
+        {
+            return;
+        }
+
+        lock (Gate)
+        {
+            if (initialized)
+            {
+                return;
+            }
+
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new TorchRuntimeException(Diagnose(AppContext.BaseDirectory, e.Message), e);
+            }
+
+            Volatile.Write(ref initialized, true);
+        }
+    }
+
+    /// <summary>Explains why the native backend under <paramref name="appDirectory"/> would not load.</summary>
+    internal static string Diagnose(string appDirectory, string torchMessage)
+    {
+        var message = new StringBuilder("TorchSharp's native backend could not be loaded. ");
+        string? bridge = FindNativeBridge(appDirectory);
+        bool hasLibTorch = HasLibTorch(appDirectory);
+        if (bridge is null || !hasLibTorch)
+        {
+            message.Append("The application folder ").Append(appDirectory)
+                .Append(" has no libtorch native libraries: the torch backend belongs to the application, so reference one ")
+                .Append("backend package from the application project: libtorch-cpu-linux-x64 / libtorch-cpu-win-x64 / ")
+                .Append("libtorch-cpu-osx-arm64 (CPU, this platform only), TorchSharp-cpu (CPU, all platforms), ")
+                .Append("TorchSharp-cuda-linux or TorchSharp-cuda-windows (NVIDIA GPUs). ");
+        }
+        else if (RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && bridge.EndsWith(".so", StringComparison.Ordinal))
+        {
+            try
+            {
+                GlibcxxCompatResult check = GlibcxxCompat.Apply(bridge, null, dryRun: true);
+                if (check.Weakened.Count > 0)
+                {
+                    message.Append(bridge).Append(" requires ").Append(string.Join(", ", check.Weakened))
+                        .Append(" but ").Append(check.LibStdCxx).Append(" does not provide it. The Zephyr.Alignment.Core ")
+                        .Append("build targets relax this requirement in the build output; they did not run for this copy ")
+                        .Append("(ZephyrRelaxGlibcxx=false, or the output was built on another machine). Rebuild or republish ")
+                        .Append("the application on this machine with dotnet build / dotnet publish, or install the libstdc++ ")
+                        .Append("of GCC 13 or newer. ");
+                }
+                else if (check.Unfixable.Count > 0)
+                {
+                    message.Append(check.Describe()).Append(". Install the libstdc++ of GCC 13 or newer. ");
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                message.Append("(Could not inspect ").Append(bridge).Append(": ").Append(e.Message).Append(") ");
+            }
+        }
+
+        message.Append("See docs/troubleshooting.md. TorchSharp said: ").Append(FirstLines(torchMessage, 3));
+        return message.ToString();
+    }
+
+    private static string? FindNativeBridge(string appDirectory)
+    {
+        string[] names = ["libLibTorchSharp.so", "LibTorchSharp.dll", "libLibTorchSharp.dylib"];
+        foreach (string name in names)
+        {
+            string direct = Path.Combine(appDirectory, name);
+            if (File.Exists(direct))
+            {
+                return direct;
+            }
+
+            string runtimes = Path.Combine(appDirectory, "runtimes");
+            if (Directory.Exists(runtimes))
+            {
+                string? found = Directory.EnumerateFiles(runtimes, name, SearchOption.AllDirectories)
+                    .FirstOrDefault(p => p.Contains(RuntimeInformation.RuntimeIdentifier, StringComparison.Ordinal)
+                        || p.Contains(PlatformRid(), StringComparison.Ordinal));
+                if (found is not null)
+                {
+                    return found;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool HasLibTorch(string appDirectory)
+    {
+        string[] names = ["libtorch_cpu.so", "torch_cpu.dll", "libtorch_cpu.dylib"];
+        return names.Any(n => File.Exists(Path.Combine(appDirectory, n))
+            || (Directory.Exists(Path.Combine(appDirectory, "runtimes"))
+                && Directory.EnumerateFiles(Path.Combine(appDirectory, "runtimes"), n, SearchOption.AllDirectories).Any()));
+    }
+
+    private static string PlatformRid()
+    {
+        string os = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "win"
+            : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx" : "linux";
+        return os + "-" + RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+    }
+
+    private static string FirstLines(string text, int count)
+        => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(count));
+}
