@@ -44,7 +44,10 @@ public static class TorchRuntime
     }
 
     /// <summary>Explains why the native backend under <paramref name="appDirectory"/> would not load.</summary>
-    internal static string Diagnose(string appDirectory, string torchMessage)
+    /// <param name="appDirectory">The application folder.</param>
+    /// <param name="torchMessage">TorchSharp's own error message.</param>
+    /// <param name="libStdCxx">The libstdc++ to compare with; null finds the system's.</param>
+    internal static string Diagnose(string appDirectory, string torchMessage, string? libStdCxx = null)
     {
         var message = new StringBuilder("TorchSharp's native backend could not be loaded. ");
         string? bridge = FindNativeBridge(appDirectory);
@@ -61,7 +64,7 @@ public static class TorchRuntime
         {
             try
             {
-                GlibcxxCompatResult check = GlibcxxCompat.Apply(bridge, null, dryRun: true);
+                GlibcxxCompatResult check = GlibcxxCompat.Apply(bridge, libStdCxx, dryRun: true);
                 if (check.Weakened.Count > 0)
                 {
                     message.Append(bridge).Append(" requires ").Append(string.Join(", ", check.Weakened))
