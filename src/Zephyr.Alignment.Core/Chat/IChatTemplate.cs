@@ -6,7 +6,7 @@ namespace Zephyr.Alignment.Chat;
 /// </summary>
 /// <remarks>
 /// Implementations must be pure: the same messages and options always give the same text. Templates are
-/// selected by <see cref="Name"/> through <c>ChatTemplates</c>; register your own there to replace one.
+/// selected by <see cref="Name"/> through <see cref="ChatTemplates"/>; register your own there to replace one.
 /// </remarks>
 public interface IChatTemplate
 {
