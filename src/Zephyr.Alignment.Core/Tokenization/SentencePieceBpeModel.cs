@@ -187,6 +187,11 @@ public sealed class SentencePieceBpeModel
             throw new InvalidDataException($"'{source}' is not a valid SentencePiece model: it has no pieces.");
         }
 
+        if (!proto.HasTrainerSpec)
+        {
+            throw new InvalidDataException($"'{source}' is not a valid SentencePiece model: it has no trainer_spec (is the file truncated?).");
+        }
+
         if (proto.ModelType != SentencePieceModelProto.BpeModelType)
         {
             string name = proto.ModelType switch { 1 => "UNIGRAM", 3 => "WORD", 4 => "CHAR", _ => proto.ModelType.ToString(System.Globalization.CultureInfo.InvariantCulture) };

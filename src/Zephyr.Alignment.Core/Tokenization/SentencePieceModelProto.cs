@@ -21,6 +21,9 @@ internal sealed class SentencePieceModelProto
 
     public List<string> Pieces { get; } = [];
 
+    /// <summary>Whether a <c>trainer_spec</c> was present; every trained model has one, a truncated file may not.</summary>
+    public bool HasTrainerSpec { get; private set; }
+
     public List<float> Scores { get; } = [];
 
     public List<SentencePieceType> Types { get; } = [];
@@ -66,6 +69,7 @@ internal sealed class SentencePieceModelProto
                     break;
                 case 2 when wireType == ProtobufWireReader.LengthDelimitedWireType:
                     proto.ReadTrainerSpec(reader.ReadLengthDelimited());
+                    proto.HasTrainerSpec = true;
                     break;
                 case 3 when wireType == ProtobufWireReader.LengthDelimitedWireType:
                     proto.ReadNormalizerSpec(reader.ReadLengthDelimited());
