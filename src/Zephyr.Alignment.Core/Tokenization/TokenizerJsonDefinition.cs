@@ -1,0 +1,354 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Zephyr.Alignment.Tokenization;
+
+/// <summary>
+/// The parts of a Hugging Face <c>tokenizer.json</c> that a byte-level BPE tokenizer needs, read with
+/// System.Text.Json. Anything outside that shape is rejected with a <see cref="NotSupportedException"/> naming
+/// the file and the part, rather than silently encoding differently from Hugging Face.
+/// </summary>
+internal sealed class TokenizerJsonDefinition
+{
+    /// <summary>GPT-2's split pattern, used by a ByteLevel pre-tokenizer with <c>use_regex: true</c>.</summary>
+    public const string Gpt2SplitPattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    // .NET's \s is [\f\n\r\t\v\x85\p{Z}], the same set as Unicode White_Space that Oniguruma's \s matches.
+    private const RegexOptions SplitRegexOptions = RegexOptions.Compiled | RegexOptions.CultureInvariant;
+
+    private readonly string _path;
+
+    private TokenizerJsonDefinition(string path) => _path = path;
+
+    public Dictionary<string, int> Vocabulary { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Merges as <c>"left right"</c>, in rank order.</summary>
+    public List<string> Merges { get; } = [];
+
+    public bool IgnoreMerges { get; private set; }
+
+    /// <summary>Unicode NFC normalization (Qwen2's <c>normalizer</c>).</summary>
+    public bool NormalizeNfc { get; private set; }
+
+    /// <summary>Split patterns applied in order, each isolating its matches.</summary>
+    public List<Regex> SplitSteps { get; } = [];
+
+    public List<AddedToken> AddedTokens { get; } = [];
+
+    /// <summary>Whether a TemplateProcessing post-processor was found; then it decides bos/eos.</summary>
+    public bool HasTemplate { get; private set; }
+
+    /// <summary>Ids the template puts before the text.</summary>
+    public List<int> TemplatePrefix { get; } = [];
+
+    /// <summary>Ids the template puts after the text.</summary>
+    public List<int> TemplateSuffix { get; } = [];
+
+    /// <summary>Reads and checks <paramref name="path"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not valid JSON or is missing required parts.</exception>
+    /// <exception cref="NotSupportedException">The file describes a tokenizer other than byte-level BPE.</exception>
+    public static TokenizerJsonDefinition Read(string path)
+    {
+        var definition = new TokenizerJsonDefinition(path);
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw definition.Invalid("the root is not a JSON object");
+            }
+
+            definition.ReadModel(root);
+            definition.ReadNormalizer(Property(root, "normalizer"));
+            definition.ReadPreTokenizer(Property(root, "pre_tokenizer"));
+            definition.ReadDecoder(Property(root, "decoder"));
+            definition.ReadAddedTokens(Property(root, "added_tokens"));
+            definition.ReadPostProcessor(Property(root, "post_processor"));
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidDataException($"'{path}' is not valid JSON: {exception.Message}", exception);
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new InvalidDataException($"'{path}' has a field of the wrong kind: {exception.Message}", exception);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new InvalidDataException($"'{path}' has an invalid value: {exception.Message}", exception);
+        }
+
+        return definition;
+    }
+
+    private void ReadModel(JsonElement root)
+    {
+        JsonElement model = Property(root, "model");
+        if (model.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid("it has no \"model\" object");
+        }
+
+        string? type = StringProperty(model, "type");
+        if (type is not null && type != "BPE")
+        {
+            throw Unsupported($"model type '{type}' (only BPE is supported)");
+        }
+
+        if (BoolProperty(model, "byte_fallback"))
+        {
+            throw Unsupported("model.byte_fallback: true in a byte-level BPE");
+        }
+
+        foreach (string affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+        {
+            if (!string.IsNullOrEmpty(StringProperty(model, affix)))
+            {
+                throw Unsupported($"model.{affix}");
+            }
+        }
+
+        IgnoreMerges = BoolProperty(model, "ignore_merges");
+
+        JsonElement vocabulary = Property(model, "vocab");
+        if (vocabulary.ValueKind != JsonValueKind.Object)
+        {
+            throw Invalid("model.vocab is not an object");
+        }
+
+        foreach (JsonProperty entry in vocabulary.EnumerateObject())
+        {
+            Vocabulary[entry.Name] = entry.Value.GetInt32();
+        }
+
+        JsonElement merges = Property(model, "merges");
+        if (merges.ValueKind != JsonValueKind.Array)
+        {
+            throw Invalid("model.merges is not an array");
+        }
+
+        foreach (JsonElement merge in merges.EnumerateArray())
+        {
+            // Older files write "a b"; tokenizers 0.20+ writes ["a", "b"]. Byte-level tokens hold no spaces
+            // (a space is 'Ġ'), so joining with one is unambiguous.
+            if (merge.ValueKind == JsonValueKind.String)
+            {
+                string text = merge.GetString()!;
+                if (text.Split(' ').Length != 2)
+                {
+                    throw Invalid($"merge \"{text}\" is not two tokens separated by one space");
+                }
+
+                Merges.Add(text);
+            }
+            else if (merge.ValueKind == JsonValueKind.Array && merge.GetArrayLength() == 2)
+            {
+                Merges.Add($"{merge[0].GetString()} {merge[1].GetString()}");
+            }
+            else
+            {
+                throw Invalid($"merge {merge.GetRawText()} is neither \"a b\" nor [\"a\", \"b\"]");
+            }
+        }
+    }
+
+    private void ReadNormalizer(JsonElement normalizer)
+    {
+        if (normalizer.ValueKind == JsonValueKind.Null || normalizer.ValueKind == JsonValueKind.Undefined)
+        {
+            return;
+        }
+
+        string? type = StringProperty(normalizer, "type");
+        switch (type)
+        {
+            case "NFC":
+                NormalizeNfc = true;
+                break;
+            case "Sequence":
+                foreach (JsonElement inner in Property(normalizer, "normalizers").EnumerateArray())
+                {
+                    ReadNormalizer(inner);
+                }
+
+                break;
+            default:
+                throw Unsupported($"normalizer '{type}'");
+        }
+    }
+
+    private void ReadPreTokenizer(JsonElement preTokenizer)
+    {
+        var byteLevelFound = false;
+        ReadPreTokenizer(preTokenizer, ref byteLevelFound);
+        if (!byteLevelFound)
+        {
+            throw Unsupported("a pre_tokenizer without ByteLevel (only byte-level BPE is supported; Metaspace tokenizers need tokenizer.model)");
+        }
+    }
+
+    private void ReadPreTokenizer(JsonElement preTokenizer, ref bool byteLevelFound)
+    {
+        if (preTokenizer.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        string? type = StringProperty(preTokenizer, "type");
+        switch (type)
+        {
+            case "Sequence":
+                foreach (JsonElement inner in Property(preTokenizer, "pretokenizers").EnumerateArray())
+                {
+                    ReadPreTokenizer(inner, ref byteLevelFound);
+                }
+
+                break;
+            case "Split":
+                ReadSplit(preTokenizer);
+                break;
+            case "Digits":
+                SplitSteps.Add(new Regex(BoolProperty(preTokenizer, "individual_digits") ? @"\p{N}" : @"\p{N}+", SplitRegexOptions));
+                break;
+            case "ByteLevel":
+                if (BoolProperty(preTokenizer, "add_prefix_space"))
+                {
+                    throw Unsupported("pre_tokenizer ByteLevel with add_prefix_space: true");
+                }
+
+                // use_regex defaults to true in tokenizers.
+                if (!Property(preTokenizer, "use_regex").ValueKindIs(JsonValueKind.False))
+                {
+                    SplitSteps.Add(new Regex(Gpt2SplitPattern, SplitRegexOptions));
+                }
+
+                byteLevelFound = true;
+                break;
+            default:
+                throw Unsupported($"pre_tokenizer '{type}'");
+        }
+    }
+
+    private void ReadSplit(JsonElement split)
+    {
+        string? behavior = StringProperty(split, "behavior");
+        if (behavior != "Isolated" || BoolProperty(split, "invert"))
+        {
+            throw Unsupported($"pre_tokenizer Split with behavior '{behavior}' and invert {BoolProperty(split, "invert")} (only Isolated, not inverted)");
+        }
+
+        JsonElement pattern = Property(split, "pattern");
+        string? regex = StringProperty(pattern, "Regex");
+        string? literal = StringProperty(pattern, "String");
+        if (regex is null && literal is null)
+        {
+            throw Invalid("a Split pre_tokenizer has neither pattern.Regex nor pattern.String");
+        }
+
+        SplitSteps.Add(new Regex(regex ?? Regex.Escape(literal!), SplitRegexOptions));
+    }
+
+    private void ReadDecoder(JsonElement decoder)
+    {
+        string? type = decoder.ValueKind == JsonValueKind.Object ? StringProperty(decoder, "type") : null;
+        if (type == "ByteLevel")
+        {
+            return;
+        }
+
+        if (type == "Sequence")
+        {
+            JsonElement[] inner = [.. Property(decoder, "decoders").EnumerateArray()];
+            if (inner.Length == 1)
+            {
+                ReadDecoder(inner[0]);
+                return;
+            }
+        }
+
+        throw Unsupported($"decoder '{type ?? "null"}' (only ByteLevel is supported)");
+    }
+
+    private void ReadAddedTokens(JsonElement addedTokens)
+    {
+        if (addedTokens.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (JsonElement token in addedTokens.EnumerateArray())
+        {
+            AddedTokens.Add(TokenizerConfiguration.ReadAddedToken(token, Property(token, "id").GetInt32(), _path));
+        }
+    }
+
+    private void ReadPostProcessor(JsonElement processor)
+    {
+        if (processor.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        string? type = StringProperty(processor, "type");
+        switch (type)
+        {
+            case "Sequence":
+                foreach (JsonElement inner in Property(processor, "processors").EnumerateArray())
+                {
+                    ReadPostProcessor(inner);
+                }
+
+                break;
+            case "ByteLevel":
+                // Only adjusts offsets in tokenizers; our offsets never include the byte-level prefix space.
+                break;
+            case "TemplateProcessing":
+                ReadTemplate(processor);
+                break;
+            default:
+                throw Unsupported($"post_processor '{type}'");
+        }
+    }
+
+    private void ReadTemplate(JsonElement template)
+    {
+        HasTemplate = true;
+        JsonElement specialTokens = Property(template, "special_tokens");
+        bool afterSequence = false;
+        foreach (JsonElement item in Property(template, "single").EnumerateArray())
+        {
+            if (item.TryGetProperty("Sequence", out _))
+            {
+                afterSequence = true;
+                continue;
+            }
+
+            string name = Property(Property(item, "SpecialToken"), "id").GetString()
+                ?? throw Invalid("a TemplateProcessing item is neither Sequence nor SpecialToken");
+            JsonElement entry = Property(specialTokens, name);
+            if (entry.ValueKind != JsonValueKind.Object)
+            {
+                throw Invalid($"post_processor.special_tokens has no entry for '{name}'");
+            }
+
+            foreach (JsonElement id in Property(entry, "ids").EnumerateArray())
+            {
+                (afterSequence ? TemplateSuffix : TemplatePrefix).Add(id.GetInt32());
+            }
+        }
+    }
+
+    private InvalidDataException Invalid(string what) => new($"'{_path}' is not a valid tokenizer.json: {what}.");
+
+    private NotSupportedException Unsupported(string what) => new($"'{_path}': {what} is not supported.");
+
+    private static JsonElement Property(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) ? value : default;
+
+    private static string? StringProperty(JsonElement element, string name) =>
+        Property(element, name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+
+    private static bool BoolProperty(JsonElement element, string name) =>
+        Property(element, name).ValueKindIs(JsonValueKind.True);
+}
