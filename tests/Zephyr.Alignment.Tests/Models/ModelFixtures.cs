@@ -43,6 +43,18 @@ internal static class ModelFixtures
     public static double MaxAbsDiff(Tensor actual, Tensor expected)
         => (actual.to(ScalarType.Float64) - expected.to(ScalarType.Float64)).abs().max().item<double>();
 
+    /// <summary>Same dtype, shape and bytes.</summary>
+    public static bool BitEqual(Tensor a, Tensor b)
+    {
+        if (a.dtype != b.dtype || !a.shape.SequenceEqual(b.shape))
+        {
+            return false;
+        }
+
+        using var scope = NewDisposeScope();
+        return a.detach().cpu().contiguous().bytes.SequenceEqual(b.detach().cpu().contiguous().bytes);
+    }
+
     /// <summary>Greedy continuation recomputing the whole sequence at every step (no cache).</summary>
     public static long[] GreedyByRecomputation(CausalLanguageModel model, long[] prompt, int newTokens)
     {
