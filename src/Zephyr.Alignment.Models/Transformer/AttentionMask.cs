@@ -1,0 +1,44 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment.Models;
+
+/// <summary>
+/// Builds the additive attention mask <c>[B, 1, T, S]</c>: 0 where a query may attend, the dtype's most negative finite
+/// value elsewhere (not -inf, so a query row that is all padding gives finite values instead of NaN, as transformers does).
+/// </summary>
+internal static class AttentionMask
+{
+    /// <param name="paddingMask">1 for real tokens and 0 for padding, <c>[B, S]</c> over cached + new positions; null means all real.</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="queryLength">T, the number of new positions.</param>
+    /// <param name="pastLength">Positions already cached; query t sits at index <c>pastLength + t</c> of the row.</param>
+    /// <param name="slidingWindow">Mistral's W: query i sees key j iff <c>i - W &lt; j &lt;= i</c>; null for full causal attention.</param>
+    /// <param name="dtype">The activation dtype (the mask is added to scores of that type).</param>
+    /// <param name="device">The activation device.</param>
+    public static Tensor Build(Tensor? paddingMask, long batchSize, long queryLength, long pastLength, int? slidingWindow, ScalarType dtype, Device device)
+    {
+        using var scope = NewDisposeScope();
+        long keyLength = pastLength + queryLength;
+
+        // Indices within the padded row, not position ids: for the real tokens of a left-padded row both agree.
+        Tensor queryIndex = arange(pastLength, keyLength, ScalarType.Int64, device).unsqueeze(1); // [T, 1]
+        Tensor keyIndex = arange(0, keyLength, ScalarType.Int64, device).unsqueeze(0); // [1, S]
+        Tensor allowed = keyIndex <= queryIndex; // [T, S]
+        if (slidingWindow is { } window)
+        {
+            allowed = allowed.logical_and(keyIndex > queryIndex - window);
+        }
+
+        Tensor allowedPerRow = allowed.unsqueeze(0).expand(batchSize, queryLength, keyLength); // [B, T, S]
+        if (paddingMask is not null)
+        {
+            Tensor realKeys = paddingMask.to(device).ne(0).unsqueeze(1); // [B, 1, S]
+            allowedPerRow = allowedPerRow.logical_and(realKeys);
+        }
+
+        Tensor additive = zeros([batchSize, 1, queryLength, keyLength], dtype, device)
+            .masked_fill(allowedPerRow.logical_not().unsqueeze(1), finfo(dtype).min); // [B, 1, T, S]
+        return additive.MoveToOuterDisposeScope();
+    }
+}

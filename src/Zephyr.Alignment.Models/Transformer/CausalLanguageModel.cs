@@ -1,0 +1,216 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment.Models;
+
+/// <summary>
+/// A Llama or Mistral decoder-only language model (Hugging Face's <c>LlamaForCausalLM</c> / <c>MistralForCausalLM</c>):
+/// token embeddings, <see cref="TransformerConfig.NumHiddenLayers"/> pre-norm decoder layers, a final RMSNorm and the LM head.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Parameter names are the checkpoint keys (<c>model.embed_tokens.weight</c>, <c>model.layers.0.self_attn.q_proj.weight</c>,
+/// <c>lm_head.weight</c>, …). With <see cref="TransformerConfig.TieWordEmbeddings"/> there is no <c>lm_head</c> parameter:
+/// the head multiplies by the embedding matrix itself, so the two can never drift apart, even after <see cref="MoveTo"/>.
+/// </para>
+/// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
+/// </remarks>
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel
+{
+    [ComponentName(Name = "model")]
+    private readonly DecoderStack body;
+
+    [ComponentName(Name = "lm_head")]
+    private readonly Projection? lmHead;
+
+    private readonly RotaryEmbedding rotary;
+
+    internal CausalLanguageModel(TransformerConfig config, ModelPlacement placement)
+        : base(nameof(CausalLanguageModel))
+    {
+        Config = config;
+        body = new DecoderStack(config, placement);
+        lmHead = config.ResolvedTieWordEmbeddings ? null : new Projection("lm_head", config.HiddenSize, config.VocabSize, hasBias: false, placement);
+        rotary = new RotaryEmbedding(config.ResolvedHeadDim, config.ResolvedRopeTheta);
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture this model was built from.</summary>
+    public TransformerConfig Config { get; }
+
+    /// <summary>The folder the model was loaded from, whose tokenizer files <see cref="Save"/> copies; null for a new model.</summary>
+    public string? SourceDirectory { get; internal set; }
+
+    /// <inheritdoc />
+    public int VocabularySize => Config.VocabSize;
+
+    /// <inheritdoc />
+    public Device Device => body.EmbedTokens.Weight.device;
+
+    /// <inheritdoc />
+    public ScalarType DType => body.EmbedTokens.Weight.dtype;
+
+    /// <inheritdoc />
+    public bool IsTraining => training;
+
+    /// <summary>
+    /// Creates a model with random weights initialized as transformers does (normal with standard deviation
+    /// <see cref="TransformerConfig.InitializerRange"/>, default 0.02; norms 1; biases 0), for tests and experiments.
+    /// </summary>
+    /// <param name="config">The architecture; it is validated.</param>
+    /// <param name="options">Device and dtype; default CPU float32.</param>
+    /// <param name="seed">Seed of the weights: the same seed gives the same weights.</param>
+    public static CausalLanguageModel CreateRandom(TransformerConfig config, ModelLoadOptions? options = null, long seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Runtime.TorchRuntime.EnsureInitialized();
+        config.Validate();
+        var model = new CausalLanguageModel(config, (options ?? new ModelLoadOptions()).ToPlacement());
+        try
+        {
+            double std = config.InitializerRange ?? 0.02;
+            using var generator = new Generator((ulong)seed);
+            using var noGrad = no_grad();
+            foreach (var (name, parameter) in model.named_parameters())
+            {
+                using var scope = NewDisposeScope();
+                if (name.EndsWith("norm.weight", StringComparison.Ordinal))
+                {
+                    parameter.fill_(1.0);
+                }
+                else if (name.EndsWith(".bias", StringComparison.Ordinal))
+                {
+                    parameter.zero_();
+                }
+                else
+                {
+                    // Drawn on the CPU in float32 so the same seed gives the same weights on every device and dtype.
+                    parameter.copy_(randn(parameter.shape, ScalarType.Float32, CPU, generator: generator) * std);
+                }
+            }
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        return model;
+    }
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null)
+        => Forward(inputIds, attentionMask, positionIds, cache: null);
+
+    /// <summary>
+    /// Computes next-token logits for new tokens, attending to the positions already in <paramref name="cache"/> and
+    /// appending the new keys and values to it.
+    /// </summary>
+    /// <param name="inputIds">The new token ids <c>[B, T]</c> (int64 or int32).</param>
+    /// <param name="attentionMask">
+    /// 1 for real tokens and 0 for padding over the cached and new positions, <c>[B, cache.Length + T]</c>; null means all real.
+    /// </param>
+    /// <param name="positionIds">Positions of the new tokens <c>[B, T]</c>; null means <c>cache.Length .. cache.Length + T - 1</c>.</param>
+    /// <param name="cache">The cache of earlier passes, or null to run the whole sequence.</param>
+    /// <returns>Logits <c>[B, T, V]</c> in the model dtype; the caller owns the tensor.</returns>
+    /// <exception cref="ArgumentException">A shape does not match.</exception>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, KeyValueCache? cache)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        if (inputIds.dim() != 2)
+        {
+            throw new ArgumentException($"inputIds must be [B, T]; got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
+        }
+
+        if (inputIds.dtype is not (ScalarType.Int64 or ScalarType.Int32))
+        {
+            throw new ArgumentException($"inputIds must be int64 or int32; got {inputIds.dtype}.", nameof(inputIds));
+        }
+
+        long batch = inputIds.shape[0];
+        long length = inputIds.shape[1];
+        long pastLength = cache?.Length ?? 0;
+        if (cache is not null && cache.LayerCount != Config.NumHiddenLayers)
+        {
+            throw new ArgumentException($"The cache has {cache.LayerCount} layers but the model has {Config.NumHiddenLayers}.", nameof(cache));
+        }
+
+        if (attentionMask is not null && (attentionMask.dim() != 2 || attentionMask.shape[0] != batch || attentionMask.shape[1] != pastLength + length))
+        {
+            throw new ArgumentException(
+                $"attentionMask must be [B, cached + T] = [{batch}, {pastLength + length}]; got [{string.Join(", ", attentionMask.shape)}].", nameof(attentionMask));
+        }
+
+        if (positionIds is not null && (positionIds.dim() != 2 || positionIds.shape[0] != batch || positionIds.shape[1] != length))
+        {
+            throw new ArgumentException(
+                $"positionIds must be [B, T] = [{batch}, {length}]; got [{string.Join(", ", positionIds.shape)}].", nameof(positionIds));
+        }
+
+        using var scope = NewDisposeScope();
+        Device device = Device;
+        Tensor ids = inputIds.to(ScalarType.Int64, device);
+        Tensor positions = positionIds?.to(ScalarType.Int64, device)
+            ?? arange(pastLength, pastLength + length, ScalarType.Int64, device).unsqueeze(0).expand(batch, length); // [B, T]
+
+        Tensor hidden = body.EmbedTokens.forward(ids); // [B, T, H]
+        var (cos, sin) = rotary.Angles(positions, hidden.dtype); // [B, T, d]
+        Tensor mask = AttentionMask.Build(attentionMask, batch, length, pastLength, Config.EffectiveSlidingWindow, hidden.dtype, device); // [B, 1, T, S]
+        for (int i = 0; i < body.Layers.Count; i++)
+        {
+            hidden = body.Layers[i].Forward(hidden, cos, sin, mask, cache?[i]);
+        }
+
+        hidden = body.Norm.forward(hidden);
+        Tensor logits = lmHead is null
+            ? nn.functional.linear(hidden, body.EmbedTokens.Weight)
+            : lmHead.forward(hidden); // [B, T, V]
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Creates an empty key/value cache sized for this model's layers.</summary>
+    public KeyValueCache CreateCache() => new(Config.NumHiddenLayers);
+
+    /// <inheritdoc />
+    public IEnumerable<(string Name, Parameter Parameter)> NamedTrainableParameters()
+        => named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter));
+
+    /// <inheritdoc />
+    public void MoveTo(Device device, ScalarType? dtype = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (dtype is { } type)
+        {
+            if (!SafeTensorsDTypes.IsFloating(type))
+            {
+                throw new ArgumentException($"A model dtype must be floating point; got {type}.", nameof(dtype));
+            }
+
+            this.to(device, type);
+        }
+        else
+        {
+            this.to(device);
+        }
+    }
+
+    /// <inheritdoc />
+    public void SetTrainingMode(bool training) => train(training);
+
+    /// <inheritdoc />
+    public void Save(string directory) => PretrainedModel.Save(this, directory);
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceType.IsInstanceOfType(this))
+        {
+            return this;
+        }
+
+        return serviceType == typeof(TransformerConfig) ? Config : null;
+    }
+}

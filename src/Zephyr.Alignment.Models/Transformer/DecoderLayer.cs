@@ -1,0 +1,40 @@
+using TorchSharp;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment.Models;
+
+/// <summary>One pre-norm decoder layer: <c>x + attn(norm(x))</c>, then <c>h + mlp(norm(h))</c>.</summary>
+internal sealed class DecoderLayer : nn.Module
+{
+    [ComponentName(Name = "input_layernorm")]
+    private readonly RmsNorm inputNorm;
+
+    [ComponentName(Name = "self_attn")]
+    private readonly Attention selfAttention;
+
+    [ComponentName(Name = "post_attention_layernorm")]
+    private readonly RmsNorm postAttentionNorm;
+
+    [ComponentName(Name = "mlp")]
+    private readonly Mlp mlp;
+
+    public DecoderLayer(TransformerConfig config, ModelPlacement placement)
+        : base(nameof(DecoderLayer))
+    {
+        inputNorm = new RmsNorm("input_layernorm", config.HiddenSize, config.RmsNormEps, placement);
+        selfAttention = new Attention(config, placement);
+        postAttentionNorm = new RmsNorm("post_attention_layernorm", config.HiddenSize, config.RmsNormEps, placement);
+        mlp = new Mlp(config, placement);
+        RegisterComponents();
+    }
+
+    /// <summary><c>[B, T, H]</c> → <c>[B, T, H]</c>; see <see cref="Attention.Forward"/> for the other arguments.</summary>
+    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        Tensor afterAttention = hidden + selfAttention.Forward(inputNorm.forward(hidden), cos, sin, mask, cache);
+        Tensor output = afterAttention + mlp.forward(postAttentionNorm.forward(afterAttention));
+        return output.MoveToOuterDisposeScope();
+    }
+}
