@@ -1,0 +1,77 @@
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment.Scoring;
+
+/// <summary>
+/// Log-probabilities of given tokens under a model's logits, without materialising a second vocabulary-sized
+/// tensor: rows are processed in chunks, each chunk's log-sum-exp is subtracted from the logit of its label.
+/// </summary>
+/// <remarks>
+/// Differentiable: gradients flow to <c>logits</c>. Half-precision logits are upcast to float32 per chunk,
+/// because a bf16 log-softmax over a 32k vocabulary loses most of its mantissa; float64 stays float64.
+/// </remarks>
+public static class TokenLogProbs
+{
+    /// <summary>Rows (positions) per chunk. At a 32k vocabulary, 1024 rows of float32 is 128 MB.</summary>
+    public const long DefaultChunkRows = 1024;
+
+    /// <summary>log softmax(logits)[label] at every position.</summary>
+    /// <param name="logits">Logits <c>[B, T, V]</c>.</param>
+    /// <param name="labels">Token ids <c>[B, T]</c>; negative ids (e.g. -100) give 0.</param>
+    /// <param name="chunkRows">Positions processed at once.</param>
+    /// <returns>Log-probabilities <c>[B, T]</c> in float32 (float64 for float64 logits). The caller owns it.</returns>
+    public static Tensor Gather(Tensor logits, Tensor labels, long chunkRows = DefaultChunkRows)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
+        if (logits.dim() != 3 || labels.dim() != 2 || logits.shape[0] != labels.shape[0] || logits.shape[1] != labels.shape[1])
+        {
+            throw new ArgumentException(
+                $"Expected logits [B, T, V] and labels [B, T]; got logits [{string.Join(", ", logits.shape)}] and labels [{string.Join(", ", labels.shape)}].");
+        }
+
+        using var scope = NewDisposeScope();
+        long batch = logits.shape[0], time = logits.shape[1], vocab = logits.shape[2];
+        ScalarType computeType = logits.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        Tensor flatLogits = logits.reshape(batch * time, vocab);                   // [N, V]
+        Tensor flatLabels = labels.reshape(batch * time).clamp_min(0).to(ScalarType.Int64); // [N]
+        var pieces = new List<Tensor>();
+        for (long start = 0; start < batch * time; start += chunkRows)
+        {
+            long length = Math.Min(chunkRows, (batch * time) - start);
+            Tensor rows = flatLogits.narrow(0, start, length).to(computeType);        // [n, V]
+            Tensor picked = rows.gather(-1, flatLabels.narrow(0, start, length).unsqueeze(-1)).squeeze(-1); // [n]
+            pieces.Add(picked - rows.logsumexp(-1));
+        }
+
+        Tensor result = (pieces.Count == 1 ? pieces[0] : cat(pieces, 0)).reshape(batch, time);
+        result = result.where(labels >= 0, zeros_like(result));
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Log-probabilities of completion tokens given everything before them: position <c>t-1</c>'s logits score
+    /// token <c>t</c> (the causal shift), counted only where <paramref name="completionMask"/> is set at <c>t</c>.
+    /// </summary>
+    /// <param name="logits">Logits <c>[B, T, V]</c> of <paramref name="inputIds"/>.</param>
+    /// <param name="inputIds">Token ids <c>[B, T]</c> (prompt, completion and padding).</param>
+    /// <param name="completionMask">1 on completion tokens, 0 on prompt and padding, <c>[B, T]</c>.</param>
+    /// <returns>Per-token log-probs <c>[B, T-1]</c> (0 outside completions), their sums and token counts <c>[B]</c>.</returns>
+    public static CompletionLogProbs ForCompletions(Tensor logits, Tensor inputIds, Tensor completionMask)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(completionMask);
+        using var scope = NewDisposeScope();
+        long time = inputIds.shape[1];
+        Tensor shiftedLogits = logits.narrow(1, 0, time - 1);                      // [B, T-1, V]
+        Tensor targets = inputIds.narrow(1, 1, time - 1);                         // [B, T-1]
+        Tensor mask = completionMask.narrow(1, 1, time - 1).to(ScalarType.Bool);  // [B, T-1]
+        Tensor perToken = Gather(shiftedLogits, targets);
+        perToken = perToken.where(mask, zeros_like(perToken));
+        Tensor sum = perToken.sum(1);
+        Tensor count = mask.sum(1);
+        return new CompletionLogProbs(perToken.MoveToOuterDisposeScope(), sum.MoveToOuterDisposeScope(), count.MoveToOuterDisposeScope());
+    }
+}
