@@ -15,9 +15,9 @@ namespace Zephyr.Alignment.Dpo.Losses;
 /// <example>
 /// A new loss is one file:
 /// <code>
-/// public sealed class SquaredMarginLoss(double beta) : PreferenceLoss(beta)
+/// public sealed class SquaredHingeLoss(double beta) : PreferenceLoss(beta)
 /// {
-///     public override string Name => "squared_margin";
+///     public override string Name => "squared_hinge";
 ///
 ///     protected override Tensor ComputeLosses(PreferenceLossInputs inputs)
 ///     {

@@ -5,7 +5,17 @@ namespace Zephyr.Alignment.Tests.Dpo;
 /// <summary>Element-wise comparisons that report the worst difference they saw.</summary>
 internal static class Approx
 {
-    public static double[] Values(Tensor t) => t.detach().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
+    public static double[] Values(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().to_type(ScalarType.Float64).contiguous().data<double>().ToArray();
+    }
+
+    public static double Mean(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().mean().to_type(ScalarType.Float64).item<double>();
+    }
 
     /// <summary>Asserts |actual − expected| ≤ rel·|expected| element-wise; returns the largest relative difference (0 where both are 0).</summary>
     public static double Relative(double[] expected, double[] actual, double rel, string what)
