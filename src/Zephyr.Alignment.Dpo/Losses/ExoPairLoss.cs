@@ -14,8 +14,8 @@ namespace Zephyr.Alignment.Dpo.Losses;
 /// </remarks>
 public sealed class ExoPairLoss : ScoredPreferenceLoss
 {
-    private readonly double logOneMinusEpsilon;
-    private readonly double logEpsilon;
+    // Evaluated by torch in float32 on first use, so that constructing the loss needs no native library.
+    private readonly Lazy<(double LogOneMinusEpsilon, double LogEpsilon)> constants;
 
     /// <summary>Creates the loss.</summary>
     /// <param name="beta">β; finite and &gt; 0.</param>
@@ -32,10 +32,12 @@ public sealed class ExoPairLoss : ScoredPreferenceLoss
         }
 
         Epsilon = epsilon;
-        using var scope = NewDisposeScope();
-        Tensor epsilon32 = tensor((float)epsilon, ScalarType.Float32);
-        logOneMinusEpsilon = epsilon32.neg().log1p().item<float>();
-        logEpsilon = epsilon32.log().item<float>();
+        constants = new Lazy<(double, double)>(() =>
+        {
+            using var scope = NewDisposeScope();
+            Tensor epsilon32 = tensor((float)epsilon, ScalarType.Float32);
+            return (epsilon32.neg().log1p().item<float>(), epsilon32.log().item<float>());
+        });
     }
 
     /// <summary>ε, the assumed label-noise rate (TRL's <c>label_smoothing</c>).</summary>
@@ -47,6 +49,7 @@ public sealed class ExoPairLoss : ScoredPreferenceLoss
     /// <inheritdoc />
     protected override Tensor ComputeLosses(PreferenceLossInputs inputs)
     {
+        var (logOneMinusEpsilon, logEpsilon) = constants.Value;
         Tensor z = Beta * ScoreMargin(inputs);
         Tensor chosenTerm = z.sigmoid() * (LogSigmoid(z) - logOneMinusEpsilon);
         Tensor rejectedTerm = z.neg().sigmoid() * (LogSigmoid(z.neg()) - logEpsilon);
