@@ -1,0 +1,40 @@
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment.Dpo.Losses;
+
+/// <summary>
+/// A loss that compares f-divergence scores of the log-ratios instead of the log-ratios themselves, as TRL's
+/// <c>f_divergence_type</c> does for every loss except aot, aot_unpaired, apo_zero and sft.
+/// </summary>
+public abstract class ScoredPreferenceLoss : PreferenceLoss
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="beta">β; finite and &gt; 0.</param>
+    /// <param name="divergence">The score strategy; <see langword="null"/> means <see cref="ReverseKlScore"/> (standard DPO).</param>
+    protected ScoredPreferenceLoss(double beta, IDivergenceScore? divergence)
+        : base(beta)
+    {
+        Divergence = divergence ?? ReverseKlScore.Instance;
+    }
+
+    /// <summary>The f-divergence whose scores the loss compares (default reverse KL, i.e. the log-ratios).</summary>
+    public IDivergenceScore Divergence { get; }
+
+    /// <summary>The scores s_c, s_r of the chosen and rejected log-ratios, each <c>[B]</c>.</summary>
+    /// <param name="inputs">The batch.</param>
+    /// <returns>New tensors, differentiable through the policy log-probs.</returns>
+    protected (Tensor Chosen, Tensor Rejected) Scores(PreferenceLossInputs inputs)
+    {
+        var (chosen, rejected) = LogRatios(inputs);
+        return (Divergence.Score(chosen), Divergence.Score(rejected));
+    }
+
+    /// <summary>The score margin Δ = s_c − s_r, <c>[B]</c>.</summary>
+    /// <param name="inputs">The batch.</param>
+    /// <returns>A new tensor.</returns>
+    protected Tensor ScoreMargin(PreferenceLossInputs inputs)
+    {
+        var (chosen, rejected) = Scores(inputs);
+        return chosen - rejected;
+    }
+}
