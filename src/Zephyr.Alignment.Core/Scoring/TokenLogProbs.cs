@@ -63,6 +63,15 @@ public static class TokenLogProbs
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(completionMask);
+        if (logits.dim() != 3 || inputIds.dim() != 2 || !inputIds.shape.SequenceEqual(logits.shape[..2])
+            || !completionMask.shape.SequenceEqual(inputIds.shape) || logits.shape[1] < 2)
+        {
+            throw new ArgumentException(
+                $"Expected logits [B, T, V] with T >= 2 and ids and mask [B, T]; got [{string.Join(", ", logits.shape)}], " +
+                $"[{string.Join(", ", inputIds.shape)}], [{string.Join(", ", completionMask.shape)}].",
+                nameof(logits));
+        }
+
         using var scope = NewDisposeScope();
         long time = inputIds.shape[1];
         Tensor shiftedLogits = logits.narrow(1, 0, time - 1);                      // [B, T-1, V]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Zephyr.Alignment.Dpo.Losses;
 using Zephyr.Alignment.Dpo.Metrics;
 using Zephyr.Alignment.Runtime;
+using Zephyr.Alignment.Scoring;
 using static TorchSharp.torch;
 
 namespace Zephyr.Alignment.Tests.Dpo;
@@ -26,8 +27,10 @@ public sealed class TokenLevelFixtureTests
         Tensor ids = Nested(inputs.GetProperty("input_ids"), ScalarType.Int64);
         Tensor completionMask = Nested(inputs.GetProperty("completion_mask"), ScalarType.Int64);
 
-        var (policyTokens, policySums, shiftedMask) = SequenceLogProbs.Compute(Nested(inputs.GetProperty("policy_logits"), ScalarType.Float64), ids, completionMask);
-        var (referenceTokens, referenceSums, _) = SequenceLogProbs.Compute(Nested(inputs.GetProperty("ref_logits"), ScalarType.Float64), ids, completionMask);
+        using CompletionLogProbs policyLogps = TokenLogProbs.ForCompletions(Nested(inputs.GetProperty("policy_logits"), ScalarType.Float64), ids, completionMask);
+        using CompletionLogProbs referenceLogps = TokenLogProbs.ForCompletions(Nested(inputs.GetProperty("ref_logits"), ScalarType.Float64), ids, completionMask);
+        (Tensor policyTokens, Tensor policySums, Tensor shiftedCounts) = (policyLogps.PerToken, policyLogps.Sum, policyLogps.TokenCount);
+        (Tensor referenceTokens, Tensor referenceSums) = (referenceLogps.PerToken, referenceLogps.Sum);
 
         Approx.Relative(Flat(expected.GetProperty("per_token_logps")), Approx.Values(policyTokens.flatten()), Relative, "per_token_logps");
         Approx.Relative(Flat(expected.GetProperty("ref_per_token_logps")), Approx.Values(referenceTokens.flatten()), Relative, "ref_per_token_logps");
@@ -41,7 +44,7 @@ public sealed class TokenLevelFixtureTests
         // ipo and sigmoid_norm count the unshifted completion mask; sft averages over the shifted one (TRL's quirk).
         Tensor[] lengths = completionMask.sum(1).chunk(2);
         Tensor chosenTokens = policyTokens.chunk(2)[0];
-        Tensor nll = chosenTokens.sum().neg() / shiftedMask.chunk(2)[0].sum();
+        Tensor nll = chosenTokens.sum().neg() / shiftedCounts.chunk(2)[0].sum();
         Approx.Relative([expected.GetProperty("sft_cross_entropy").GetDouble()], [nll.item<double>()], Relative, "sft cross-entropy");
         var batch = new PreferenceLossInputs
         {
@@ -74,9 +77,9 @@ public sealed class TokenLevelFixtureTests
         Tensor logits = zeros(2, 5, 7, dtype: ScalarType.Float64);
         Tensor ids = zeros(2, 5, dtype: ScalarType.Int64);
 
-        var error = Assert.Throws<ArgumentException>(() => SequenceLogProbs.Compute(logits, ids, zeros(2, 4, dtype: ScalarType.Int64)));
+        var error = Assert.Throws<ArgumentException>(() => TokenLogProbs.ForCompletions(logits, ids, zeros(2, 4, dtype: ScalarType.Int64)));
         Assert.Contains("[2, 4]", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => SequenceLogProbs.Compute(zeros(2, 1, 7, dtype: ScalarType.Float64), zeros(2, 1, dtype: ScalarType.Int64), zeros(2, 1, dtype: ScalarType.Int64)));
+        Assert.Throws<ArgumentException>(() => TokenLogProbs.ForCompletions(zeros(2, 1, 7, dtype: ScalarType.Float64), zeros(2, 1, dtype: ScalarType.Int64), zeros(2, 1, dtype: ScalarType.Int64)));
     }
 
     private static double[] Flat(JsonElement nested)
