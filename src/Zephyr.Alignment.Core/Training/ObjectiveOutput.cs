@@ -1,0 +1,24 @@
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment.Training;
+
+/// <summary>The result of <see cref="ITrainingObjective{TBatch}.ComputeLoss"/> for one batch.</summary>
+/// <param name="Loss">The scalar loss (one element). The loop logs its mean as <c>loss</c> (<c>eval_loss</c> in evaluation).</param>
+/// <param name="Metrics">
+/// The batch's metrics (for example <c>rewards/accuracies</c> or <c>mean_token_accuracy</c>); the loop averages them
+/// over each logging window, weighted by <see cref="Weight"/>, and prefixes <c>eval_</c> in evaluation.
+/// </param>
+public sealed record ObjectiveOutput(Tensor Loss, IReadOnlyDictionary<string, double> Metrics)
+{
+    /// <summary>
+    /// The weight of this batch's <see cref="Metrics"/> in their averages: 1 (the default) gives every batch the same
+    /// weight, as TRL does for DPO; a token count makes them token-weighted, as for SFT's <c>mean_token_accuracy</c>.
+    /// </summary>
+    public double Weight { get; init; } = 1.0;
+
+    /// <summary>
+    /// Quantities summed over the whole run instead of averaged, such as TRL's <c>num_tokens</c>; the loop logs the
+    /// running total (kept across a resume). Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? Counts { get; init; }
+}

@@ -1,0 +1,140 @@
+using Zephyr.Alignment.Models;
+using Zephyr.Alignment.Runtime;
+using Zephyr.Alignment.Training;
+using static TorchSharp.torch;
+
+namespace Zephyr.Alignment.Tests.Training;
+
+/// <summary>A tiny causal LM, a synthetic corpus and a causal-LM objective for training-loop tests.</summary>
+internal static class TinyTraining
+{
+    public const int Vocabulary = 64;
+
+    public static CausalLanguageModel Model(long seed = 1, double attentionDropout = 0.0)
+    {
+        TorchRuntime.EnsureInitialized();
+        var config = new TransformerConfig
+        {
+            ModelType = "llama",
+            HiddenSize = 32,
+            IntermediateSize = 64,
+            NumHiddenLayers = 2,
+            NumAttentionHeads = 4,
+            NumKeyValueHeads = 2,
+            MaxPositionEmbeddings = 64,
+            VocabSize = Vocabulary,
+            AttentionDropout = attentionDropout,
+        };
+        return CausalLanguageModel.CreateRandom(config, seed: seed);
+    }
+
+    /// <summary>Arithmetic progressions modulo the vocabulary: each row is predictable from its first two tokens.</summary>
+    public static long[][] Corpus(int rows, int length = 12, int seed = 5)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, rows).Select(_ =>
+        {
+            int start = random.Next(Vocabulary);
+            int stride = 1 + random.Next(3);
+            return Enumerable.Range(0, length).Select(i => (long)((start + (i * stride)) % Vocabulary)).ToArray();
+        })];
+    }
+
+    public static TrainingOptions Options(string output) => new()
+    {
+        OutputDirectory = output,
+        LearningRate = 1e-2,
+        PerDeviceTrainBatchSize = 2,
+        PerDeviceEvalBatchSize = 3,
+        GradientAccumulationSteps = 1,
+        LoggingSteps = 1,
+        SaveSteps = 0,
+        SaveTotalLimit = 0,
+    };
+
+    public static Dictionary<string, byte[]> Snapshot(IPolicyModel model)
+        => model.NamedTrainableParameters().ToDictionary(p => p.Name, p => Bytes(p.Parameter));
+
+    public static byte[] Bytes(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        return tensor.detach().cpu().contiguous().bytes.ToArray();
+    }
+
+    public static void AssertBitIdentical(Dictionary<string, byte[]> expected, IPolicyModel actual)
+    {
+        foreach (var (name, parameter) in actual.NamedTrainableParameters())
+        {
+            Assert.True(expected[name].AsSpan().SequenceEqual(Bytes(parameter)), $"{name} differs");
+        }
+    }
+}
+
+/// <summary>Rows of token ids, collated to a [B, T] int64 tensor.</summary>
+internal sealed class TokenRows(long[][] rows) : ITrainingDataset<Tensor>
+{
+    public int Count => rows.Length;
+
+    public List<IReadOnlyList<int>> Requests { get; } = [];
+
+    public Tensor Collate(IReadOnlyList<int> indices)
+    {
+        Requests.Add([.. indices]);
+        return tensor(indices.SelectMany(i => rows[i]).ToArray(), [indices.Count, rows[0].Length]);
+    }
+}
+
+/// <summary>Next-token cross-entropy over every position, with token-weighted accuracy and a token count.</summary>
+internal sealed class CausalLmObjective : ITrainingObjective<Tensor>
+{
+    public int Calls { get; private set; }
+
+    public Action<int>? OnCall { get; set; }
+
+    public ObjectiveOutput ComputeLoss(IPolicyModel policy, Tensor batch, bool training)
+    {
+        Calls++;
+        OnCall?.Invoke(Calls);
+        Tensor ids = batch.to(policy.Device);
+        Tensor logits = policy.Forward(ids); // [B, T, V]
+        Tensor predicted = logits[.., ..^1].reshape(-1, policy.VocabularySize); // [B·(T-1), V]
+        Tensor labels = ids[.., 1..].reshape(-1); // [B·(T-1)]
+        Tensor loss = nn.functional.cross_entropy(predicted, labels);
+        double tokens = labels.shape[0];
+        double accuracy = predicted.argmax(-1).eq(labels).to(ScalarType.Float64).mean().item<double>();
+        return new ObjectiveOutput(loss, new Dictionary<string, double> { [MetricNames.MeanTokenAccuracy] = accuracy })
+        {
+            Weight = tokens,
+            Counts = new Dictionary<string, double> { [MetricNames.NumTokens] = ids.numel() },
+        };
+    }
+}
+
+/// <summary>Records every callback as a line, and the logged metrics.</summary>
+internal sealed class RecordingCallback : ITrainingCallback
+{
+    public List<string> Events { get; } = [];
+
+    public List<(long Step, IReadOnlyDictionary<string, double> Metrics)> Logs { get; } = [];
+
+    public Action<TrainingProgress>? AfterStep { get; set; }
+
+    public void OnTrainBegin(TrainingProgress progress) => Events.Add($"begin {progress.GlobalStep}");
+
+    public void OnStepEnd(TrainingProgress progress)
+    {
+        Events.Add($"step {progress.GlobalStep}");
+        AfterStep?.Invoke(progress);
+    }
+
+    public void OnLog(TrainingProgress progress, IReadOnlyDictionary<string, double> metrics)
+    {
+        Events.Add(metrics.ContainsKey(MetricNames.Eval(MetricNames.Loss)) ? $"eval {progress.GlobalStep}" : $"log {progress.GlobalStep}");
+        Logs.Add((progress.GlobalStep, metrics));
+    }
+
+    public void OnCheckpointSaved(TrainingProgress progress, string directory)
+        => Events.Add($"save {progress.GlobalStep} {Path.GetFileName(directory)}");
+
+    public void OnTrainEnd(TrainingProgress progress) => Events.Add($"end {progress.GlobalStep}");
+}
