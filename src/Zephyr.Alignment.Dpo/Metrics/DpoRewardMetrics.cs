@@ -1,3 +1,4 @@
+using Zephyr.Alignment.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ public static class DpoRewardMetrics
     /// <summary>Computes the metrics of one step.</summary>
     /// <param name="output">The loss output (its rewards are read).</param>
     /// <param name="inputs">The loss inputs (the policy log-probs are read).</param>
-    /// <returns>The values by <see cref="DpoMetricNames"/> key, in TRL's order.</returns>
+    /// <returns>The values by <see cref="MetricNames"/> key, in TRL's order.</returns>
     /// <exception cref="ArgumentException">The rewards and log-probs are not <c>[B]</c> tensors of one length.</exception>
     public static IReadOnlyDictionary<string, double> Compute(PreferenceLossOutput output, PreferenceLossInputs inputs)
     {
@@ -41,13 +42,13 @@ public static class DpoRewardMetrics
         Tensor rejected = output.RejectedRewards.detach();
         return new Dictionary<string, double>
         {
-            [DpoMetricNames.RewardsChosen] = Mean(chosen),
-            [DpoMetricNames.RewardsRejected] = Mean(rejected),
+            [MetricNames.RewardsChosen] = Mean(chosen),
+            [MetricNames.RewardsRejected] = Mean(rejected),
             // TRL compares strictly and averages in float32, so ties count as wrong and fractions carry float32 rounding.
-            [DpoMetricNames.RewardsAccuracies] = chosen.gt(rejected).to_type(ScalarType.Float32).mean().item<float>(),
-            [DpoMetricNames.RewardsMargins] = Mean(chosen - rejected),
-            [DpoMetricNames.LogpsChosen] = Mean(inputs.PolicyChosenLogps.detach()),
-            [DpoMetricNames.LogpsRejected] = Mean(inputs.PolicyRejectedLogps.detach()),
+            [MetricNames.RewardsAccuracies] = chosen.gt(rejected).to_type(ScalarType.Float32).mean().item<float>(),
+            [MetricNames.RewardsMargins] = Mean(chosen - rejected),
+            [MetricNames.LogpsChosen] = Mean(inputs.PolicyChosenLogps.detach()),
+            [MetricNames.LogpsRejected] = Mean(inputs.PolicyRejectedLogps.detach()),
         };
     }
 

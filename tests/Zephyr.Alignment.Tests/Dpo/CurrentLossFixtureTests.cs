@@ -1,3 +1,4 @@
+using Zephyr.Alignment.Training;
 using System.Text.Json;
 using Xunit.Abstractions;
 using Zephyr.Alignment.Dpo.Losses;
@@ -61,15 +62,15 @@ public sealed class CurrentLossFixtureTests(ITestOutputHelper output)
     {
         string[] ours =
         [
-            DpoMetricNames.RewardsChosen, DpoMetricNames.RewardsRejected, DpoMetricNames.RewardsAccuracies,
-            DpoMetricNames.RewardsMargins, DpoMetricNames.LogpsChosen, DpoMetricNames.LogpsRejected,
+            MetricNames.RewardsChosen, MetricNames.RewardsRejected, MetricNames.RewardsAccuracies,
+            MetricNames.RewardsMargins, MetricNames.LogpsChosen, MetricNames.LogpsRejected,
         ];
         Assert.Equal(ours, actual.Keys);
         double worst = 0;
         foreach (string key in ours)
         {
             double want = expected.GetProperty(key).GetDouble();
-            if (key == DpoMetricNames.RewardsAccuracies)
+            if (key == MetricNames.RewardsAccuracies)
             {
                 Assert.Equal(want, actual[key]);
             }

@@ -1,3 +1,4 @@
+using Zephyr.Alignment.Training;
 using Zephyr.Alignment.Dpo.Losses;
 using Zephyr.Alignment.Dpo.Metrics;
 using static TorchSharp.torch;
@@ -16,11 +17,11 @@ public sealed class RewardMetricsTests
         var metrics = DpoRewardMetrics.Compute(output, batch.Inputs);
 
         // β = 1 and a zero reference make the rewards the log-probs: pair 0 right, pair 1 wrong, pair 2 a tie (counts 0).
-        Assert.Equal((double)(1f / 3f), metrics[DpoMetricNames.RewardsAccuracies]);
-        Assert.Equal(-20.0, metrics[DpoMetricNames.RewardsChosen], 12);
-        Assert.Equal(-20.0, metrics[DpoMetricNames.RewardsRejected], 12);
-        Assert.Equal(0.0, metrics[DpoMetricNames.RewardsMargins], 12);
-        Assert.Equal(-20.0, metrics[DpoMetricNames.LogpsChosen], 12);
+        Assert.Equal((double)(1f / 3f), metrics[MetricNames.RewardsAccuracies]);
+        Assert.Equal(-20.0, metrics[MetricNames.RewardsChosen], 12);
+        Assert.Equal(-20.0, metrics[MetricNames.RewardsRejected], 12);
+        Assert.Equal(0.0, metrics[MetricNames.RewardsMargins], 12);
+        Assert.Equal(-20.0, metrics[MetricNames.LogpsChosen], 12);
     }
 
     [Fact]
@@ -29,7 +30,7 @@ public sealed class RewardMetricsTests
         using var batch = new OwnedBatch([-1.0, -1.0, -5.0], [-2.0, -3.0, -4.0]);
         using PreferenceLossOutput output = new SigmoidLoss(0.1).Compute(batch.Inputs);
 
-        Assert.Equal(0.6666666865348816, DpoRewardMetrics.Compute(output, batch.Inputs)[DpoMetricNames.RewardsAccuracies]);
+        Assert.Equal(0.6666666865348816, DpoRewardMetrics.Compute(output, batch.Inputs)[MetricNames.RewardsAccuracies]);
     }
 
     [Fact]
