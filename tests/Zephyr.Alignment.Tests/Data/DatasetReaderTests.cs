@@ -282,6 +282,30 @@ public sealed class DatasetReaderTests
     }
 
     [Theory]
+    [InlineData("prefs.jsonl")]
+    [InlineData("prefs.parquet")]
+    public async Task Cancellation_stops_the_enumeration(string file)
+    {
+        using var cancellation = new CancellationTokenSource();
+        int seen = 0;
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (DatasetRecord record in DatasetReader.ReadAsync(DataFixtures.PathOf(file), cancellationToken: cancellation.Token))
+            {
+                seen++;
+                if (seen == 70)
+                {
+                    // Past the first row group of the Parquet file, so the next one is never decoded.
+                    await cancellation.CancelAsync();
+                }
+            }
+        });
+
+        Assert.InRange(seen, 70, 128);
+    }
+
+    [Theory]
     [InlineData("a.parquet", DatasetFormat.Parquet)]
     [InlineData("a.PARQUET", DatasetFormat.Parquet)]
     [InlineData("a.jsonl", DatasetFormat.JsonLines)]
