@@ -44,21 +44,6 @@ public sealed class SkipReport
         }
     }
 
-    /// <summary>Adds the counts and reasons of <paramref name="other"/>.</summary>
-    /// <param name="other">Another report.</param>
-    public void AddRange(SkipReport other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        int before = Count;
-        foreach (string reason in other._reasons)
-        {
-            Add(reason);
-        }
-
-        // Reasons beyond other's kept ones were counted there but not stored; count them too.
-        Count = before + other.Count;
-    }
-
     /// <summary>A one-paragraph summary: the count and the kept reasons.</summary>
     public override string ToString() =>
         Count == 0

@@ -21,6 +21,20 @@ public sealed class DatasetReaderTests
     }
 
     [Fact]
+    public async Task Counting_parquet_rows_reads_only_the_magic_and_the_footer()
+    {
+        string path = DataFixtures.PathOf("prefs.parquet");
+        byte[] bytes = await File.ReadAllBytesAsync(path);
+        long footerStart = bytes.Length - 8 - BitConverter.ToInt32(bytes, bytes.Length - 8);
+        await using var stream = new RecordingStream(File.OpenRead(path));
+
+        long rows = await ParquetRecordReader.CountRowsAsync(stream, path, CancellationToken.None);
+
+        Assert.Equal(200, rows);
+        Assert.All(stream.Reads, r => Assert.True(r.Offset < 4 || r.Offset >= footerStart, $"read at {r.Offset}"));
+    }
+
+    [Fact]
     public async Task Opening_parquet_reads_only_the_magic_and_the_footer()
     {
         string path = DataFixtures.PathOf("prefs.parquet");
