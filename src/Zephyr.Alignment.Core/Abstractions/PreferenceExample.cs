@@ -8,7 +8,10 @@ namespace Zephyr.Alignment;
 /// </summary>
 public sealed record PreferenceExample
 {
-    /// <summary>The conversation up to the final assistant turn (rendered with the chat template and its generation prompt).</summary>
+    /// <summary>
+    /// The conversation up to the final assistant turn (rendered with the chat template and its generation prompt).
+    /// Empty for the plain form, whose prompt is <see cref="PromptText"/>.
+    /// </summary>
     public required IReadOnlyList<ConversationMessage> Prompt { get; init; }
 
     /// <summary>The preferred final assistant answer.</summary>
