@@ -77,7 +77,13 @@ public sealed class StoppingTests(ITestOutputHelper output)
     {
         // The tokenizer decodes once per step (for the stop string check); it cancels after the third.
         using var cancellation = new CancellationTokenSource();
-        var tokenizer = new CancellingTokenizer(HuggingFaceTokenizer.FromFolder(ModelFixtures.PathOf("tiny-llama")), cancellation, afterDecodes: 3);
+        var tokenizer = new DecodeHookTokenizer(HuggingFaceTokenizer.FromFolder(ModelFixtures.PathOf("tiny-llama")), count =>
+        {
+            if (count == 3)
+            {
+                cancellation.Cancel();
+            }
+        });
         using var model = ModelFixtures.Load("tiny-llama");
 
         GenerationResult result = new TokenGenerator(model, tokenizer).Generate(
@@ -106,42 +112,5 @@ public sealed class StoppingTests(ITestOutputHelper output)
         }
 
         throw new InvalidOperationException("The fixture continuation has no token that adds fresh text.");
-    }
-
-    private sealed class CancellingTokenizer(ITokenizer inner, CancellationTokenSource cancellation, int afterDecodes) : ITokenizer
-    {
-        private int decodes;
-
-        public int VocabularySize => inner.VocabularySize;
-
-        public SpecialToken? BosToken => inner.BosToken;
-
-        public SpecialToken? EosToken => inner.EosToken;
-
-        public SpecialToken? UnkToken => inner.UnkToken;
-
-        public SpecialToken? PadToken => inner.PadToken;
-
-        public bool AddBosToken => inner.AddBosToken;
-
-        public bool AddEosToken => inner.AddEosToken;
-
-        public string? ChatTemplate => inner.ChatTemplate;
-
-        public EncodedText Encode(string text, bool addSpecialTokens = true) => inner.Encode(text, addSpecialTokens);
-
-        public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
-        {
-            if (++decodes == afterDecodes)
-            {
-                cancellation.Cancel();
-            }
-
-            return inner.Decode(ids, skipSpecialTokens);
-        }
-
-        public int? TokenToId(string token) => inner.TokenToId(token);
-
-        public string? IdToToken(int id) => inner.IdToToken(id);
     }
 }
