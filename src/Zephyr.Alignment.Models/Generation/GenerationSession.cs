@@ -60,16 +60,29 @@ internal sealed class GenerationSession : IDisposable
 
         Device device = model.Device;
         sampler = new Sampler(options, device);
-        using var scope = NewDisposeScope();
-        pending = tensor(ids, [batch, width], ScalarType.Int64, device).DetachFromDisposeScope(); // [B, P]
-        attention = tensor(mask, [batch, width], ScalarType.Int64, device).DetachFromDisposeScope(); // [B, P]
-        if (options.RepetitionPenalty != 1.0)
+        try
         {
-            // Counting through the mask keeps the pad id out of the seen set; scatter_add is exact with repeated ids.
-            seen = zeros([batch, model.VocabularySize], ScalarType.Int64, device)
-                .scatter_add_(1, pending, attention)
-                .gt(0)
-                .DetachFromDisposeScope(); // [B, V]
+            using var scope = NewDisposeScope();
+            Tensor promptIds = tensor(ids, [batch, width], ScalarType.Int64, device); // [B, P]
+            Tensor promptMask = tensor(mask, [batch, width], ScalarType.Int64, device); // [B, P]
+            if (options.RepetitionPenalty != 1.0)
+            {
+                // Counting through the mask keeps the pad id out of the seen set; scatter_add is exact with repeated ids.
+                seen = zeros([batch, model.VocabularySize], ScalarType.Int64, device)
+                    .scatter_add_(1, promptIds, promptMask)
+                    .gt(0)
+                    .DetachFromDisposeScope(); // [B, V]
+            }
+
+            pending = promptIds.DetachFromDisposeScope();
+            attention = promptMask.DetachFromDisposeScope();
+        }
+        catch
+        {
+            // Nothing escapes a failed construction (e.g. the device is out of memory): the caller never gets to Dispose.
+            seen?.Dispose();
+            sampler.Dispose();
+            throw;
         }
 
         cache = options.UseCache ? model.CreateCache() : null;

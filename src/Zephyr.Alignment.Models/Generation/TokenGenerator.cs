@@ -44,9 +44,18 @@ public sealed class TokenGenerator
 
     /// <summary>
     /// The id fed for left padding and for rows that have stopped: the tokenizer's pad token, else the config's
-    /// <c>pad_token_id</c>, else its first eos id, else 0. It never affects the tokens generated: padding is masked out.
+    /// <c>pad_token_id</c>, else its first eos id, else 0; and 0 when that id is outside the model's vocabulary (a pad
+    /// token added to the tokenizer without resizing the embeddings). It never affects the tokens generated: padding is
+    /// masked out, so any id the embedding can look up will do.
     /// </summary>
-    public int PadTokenId => Tokenizer?.PadToken?.Id ?? Model.Config.PadTokenId ?? Model.Config.EosTokenIds?.FirstOrDefault() ?? 0;
+    public int PadTokenId
+    {
+        get
+        {
+            int id = Tokenizer?.PadToken?.Id ?? Model.Config.PadTokenId ?? Model.Config.EosTokenIds?.FirstOrDefault() ?? 0;
+            return id >= 0 && id < Model.VocabularySize ? id : 0;
+        }
+    }
 
     /// <summary>Generates a continuation of one prompt.</summary>
     /// <param name="promptIds">The prompt's token ids (at least one, each below the vocabulary size), bos included when the model expects it.</param>

@@ -1,4 +1,5 @@
 using Zephyr.Alignment.Models.Generation;
+using Zephyr.Alignment.Tokenization;
 
 namespace Zephyr.Alignment.Tests.Models.Generation;
 
@@ -93,5 +94,21 @@ public sealed class GreedyGenerationTests
         model.eval();
         generator.Generate(prompt, new GenerationOptions { MaxNewTokens = 2 });
         Assert.False(model.training);
+    }
+
+    [Fact]
+    public void The_pad_id_comes_from_the_tokenizer_else_the_config_and_does_not_change_the_tokens()
+    {
+        using var model = ModelFixtures.Load("tiny-llama");
+        var plain = new TokenGenerator(model);
+        var withTokenizer = new TokenGenerator(model, HuggingFaceTokenizer.FromFolder(ModelFixtures.PathOf("tiny-llama")));
+        Assert.Equal(2, plain.PadTokenId); // no pad_token_id in config.json: its eos id
+        Assert.Equal(0, withTokenizer.PadTokenId); // tokenizer_config.json: pad_token <unk>
+
+        IReadOnlyList<int>[] prompts = GenerationFixtures.MixedPrompts("tiny-llama");
+        var options = new GenerationOptions { MaxNewTokens = 12, EosTokenIds = [] };
+        Assert.Equal(
+            plain.GenerateBatch(prompts, options).Select(r => r.TokenIds),
+            withTokenizer.GenerateBatch(prompts, options).Select(r => r.TokenIds));
     }
 }
