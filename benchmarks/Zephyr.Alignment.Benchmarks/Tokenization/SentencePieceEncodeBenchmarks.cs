@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Jobs;
 using Microsoft.ML.Tokenizers;
 using Zephyr.Alignment.Tokenization;
 
@@ -12,7 +11,6 @@ namespace Zephyr.Alignment.Benchmarks.Tokenization;
 /// Microsoft.ML.Tokenizers' LlamaTokenizer on the same model and text. The ratio is what matters: ours must
 /// not be the bottleneck of data preparation.
 /// </summary>
-[SimpleJob(RuntimeMoniker.HostProcess, launchCount: 1, warmupCount: 3, iterationCount: 10)]
 [InProcess]
 [MemoryDiagnoser]
 public class SentencePieceEncodeBenchmarks
