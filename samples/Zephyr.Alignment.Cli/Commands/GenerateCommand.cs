@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Zephyr.Alignment.Chat;
 using Zephyr.Alignment.Models;
 using Zephyr.Alignment.Models.Generation;
@@ -76,19 +75,14 @@ internal static class GenerateCommand
             {
                 GenerationResult result = generator.Generate(input, options, cancellationToken);
                 using Stream stdout = Console.OpenStandardOutput();
-                await using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-                writer.WriteStartObject();
-                writer.WriteStartArray("ids");
-                foreach (int id in result.TokenIds)
-                {
-                    writer.WriteNumberValue(id);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteString("text", tokenizer.Decode(result.TokenIds, skipSpecialTokens: true));
-                writer.WriteEndObject();
-                await writer.FlushAsync(cancellationToken);
-                stdout.WriteByte((byte)'\n');
+                await JsonLines.WriteAsync(
+                    stdout,
+                    writer =>
+                    {
+                        JsonLines.WriteIds(writer, "ids", result.TokenIds);
+                        writer.WriteString("text", tokenizer.Decode(result.TokenIds, skipSpecialTokens: true));
+                    },
+                    cancellationToken);
                 return 0;
             }
 

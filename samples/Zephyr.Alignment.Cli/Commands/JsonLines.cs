@@ -43,6 +43,33 @@ internal static class JsonLines
         }
     }
 
+    /// <summary>Writes one JSON object and a newline to <paramref name="output"/>.</summary>
+    public static async Task WriteAsync(Stream output, Action<Utf8JsonWriter> writeObject, CancellationToken cancellationToken)
+    {
+        await using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            writeObject(writer);
+            writer.WriteEndObject();
+            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        output.WriteByte((byte)'\n');
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes <paramref name="ids"/> as the array property <paramref name="name"/>.</summary>
+    public static void WriteIds(Utf8JsonWriter writer, string name, IEnumerable<int> ids)
+    {
+        writer.WriteStartArray(name);
+        foreach (int id in ids)
+        {
+            writer.WriteNumberValue(id);
+        }
+
+        writer.WriteEndArray();
+    }
+
     public static string RequireString(JsonElement value, string name, FileInfo file, int line)
         => value.TryGetProperty(name, out JsonElement e) && e.ValueKind == JsonValueKind.String
             ? e.GetString()!

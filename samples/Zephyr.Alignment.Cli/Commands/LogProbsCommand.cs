@@ -45,21 +45,22 @@ internal static class LogProbsCommand
             {
                 (long[] prompt, long[] completion) = ReadPair(value, tokenizer, policy.VocabularySize, appendEos, file, line);
                 double[] logps = Score(policy, prompt, completion);
-                await using var writer = new Utf8JsonWriter(stdout);
-                writer.WriteStartObject();
                 double sum = logps.Sum();
-                writer.WriteNumber("logp_sum", sum);
-                writer.WriteNumber("logp_mean", sum / logps.Length);
-                writer.WriteStartArray("token_logps");
-                foreach (double logp in logps)
-                {
-                    writer.WriteNumberValue(logp);
-                }
+                await JsonLines.WriteAsync(
+                    stdout,
+                    writer =>
+                    {
+                        writer.WriteNumber("logp_sum", sum);
+                        writer.WriteNumber("logp_mean", sum / logps.Length);
+                        writer.WriteStartArray("token_logps");
+                        foreach (double logp in logps)
+                        {
+                            writer.WriteNumberValue(logp);
+                        }
 
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-                await writer.FlushAsync(cancellationToken);
-                stdout.WriteByte((byte)'\n');
+                        writer.WriteEndArray();
+                    },
+                    cancellationToken);
             }
 
             return 0;

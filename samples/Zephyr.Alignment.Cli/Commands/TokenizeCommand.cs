@@ -25,18 +25,7 @@ internal static class TokenizeCommand
             {
                 string text = JsonLines.RequireString(value, "text", file, line);
                 IReadOnlyList<int> ids = tokenizer.Encode(text, addSpecialTokens: false).Ids;
-                await using var writer = new Utf8JsonWriter(stdout);
-                writer.WriteStartObject();
-                writer.WriteStartArray("ids");
-                foreach (int id in ids)
-                {
-                    writer.WriteNumberValue(id);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-                await writer.FlushAsync(cancellationToken);
-                stdout.WriteByte((byte)'\n');
+                await JsonLines.WriteAsync(stdout, writer => JsonLines.WriteIds(writer, "ids", ids), cancellationToken);
             }
 
             return 0;
