@@ -89,16 +89,12 @@ public sealed class PreferenceDataset : HubDataset<PreferenceExample, Preference
         string chosenText = chosen[^1].Content;
         string rejectedText = rejected[^1].Content;
         CheckCompletions(record, chosenText, rejectedText);
-        return new PreferenceExample
+        return WithOptionalColumns(record, new PreferenceExample
         {
             Prompt = chosen.Take(chosen.Count - 1).ToArray(),
             Chosen = chosenText,
             Rejected = rejectedText,
-            PromptId = record.GetOptionalString("prompt_id"),
-            ScoreChosen = record.GetOptionalNumber("score_chosen"),
-            ScoreRejected = record.GetOptionalNumber("score_rejected"),
-            Source = record.SourceLocation,
-        };
+        });
     }
 
     /// <summary>Reads a plain <c>{prompt, chosen, rejected}</c> row.</summary>
@@ -116,18 +112,23 @@ public sealed class PreferenceDataset : HubDataset<PreferenceExample, Preference
         }
 
         CheckCompletions(record, chosen, rejected);
-        return new PreferenceExample
+        return WithOptionalColumns(record, new PreferenceExample
         {
             Prompt = [],
             PromptText = prompt,
             Chosen = chosen,
             Rejected = rejected,
-            PromptId = record.GetOptionalString("prompt_id"),
-            ScoreChosen = record.GetOptionalNumber("score_chosen"),
-            ScoreRejected = record.GetOptionalNumber("score_rejected"),
-            Source = record.SourceLocation,
-        };
+        });
     }
+
+    /// <summary><paramref name="example"/> with the <see cref="OptionalColumns"/> of its row and the row's location.</summary>
+    private static PreferenceExample WithOptionalColumns(DatasetRecord record, PreferenceExample example) => example with
+    {
+        PromptId = record.GetOptionalString("prompt_id"),
+        ScoreChosen = record.GetOptionalNumber("score_chosen"),
+        ScoreRejected = record.GetOptionalNumber("score_rejected"),
+        Source = record.SourceLocation,
+    };
 
     private static IReadOnlyList<ConversationMessage> ReadConversation(DatasetRecord record, string field)
     {
