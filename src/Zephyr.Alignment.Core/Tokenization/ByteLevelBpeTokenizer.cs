@@ -46,10 +46,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     private readonly Regex[] _splitSteps;
     private readonly int[] _prefixIds;
     private readonly int[] _suffixIds;
-    private readonly AddedTokenSplitter _splitter;
-    private readonly Dictionary<int, AddedToken> _addedById;
-    private readonly Dictionary<string, AddedToken> _addedByContent;
-    private readonly HashSet<int> _specialIds;
+    private readonly AddedTokenVocabulary _added;
 
     private ByteLevelBpeTokenizer(TokenizerJsonDefinition definition, TokenizerConfiguration configuration, string jsonPath)
     {
@@ -67,21 +64,19 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
             throw new InvalidDataException($"'{jsonPath}': the BPE vocabulary or merges are inconsistent: {exception.Message}", exception);
         }
 
-        // tokenizer.json's added_tokens come first; tokenizer_config.json's decoder may add more.
+        // tokenizer.json's added_tokens come first; tokenizer_config.json's decoder may add more. Of tokens with the
+        // same text only the first is looked up, by text or by id.
+        AddedToken[] lookup = [.. definition.AddedTokens.Concat(configuration.AddedTokensDecoder).DistinctBy(token => token.Content, StringComparer.Ordinal)];
         var added = new List<AddedToken>(definition.AddedTokens);
-        _addedByContent = new Dictionary<string, AddedToken>(StringComparer.Ordinal);
-        _addedById = [];
-        foreach (AddedToken token in definition.AddedTokens.Concat(configuration.AddedTokensDecoder))
+        foreach (AddedToken token in lookup)
         {
-            if (_addedByContent.TryAdd(token.Content, token))
+            if (!added.Contains(token))
             {
-                _addedById.TryAdd(token.Id, token);
-                if (!added.Contains(token))
-                {
-                    added.Add(token);
-                }
+                added.Add(token);
             }
         }
+
+        _added = new AddedTokenVocabulary(added, lookup);
 
         SpecialToken? Resolve(string role, string? text)
         {
@@ -90,7 +85,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
                 return null;
             }
 
-            if (_addedByContent.TryGetValue(text, out AddedToken? token))
+            if (_added.TryGetByContent(text, out AddedToken? token))
             {
                 return new SpecialToken(text, token.Id);
             }
@@ -110,15 +105,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
         PadToken = Resolve("pad_token", configuration.PadToken);
         ChatTemplate = configuration.ChatTemplate;
         AddedTokens = added;
-        _splitter = new AddedTokenSplitter(added);
-        _specialIds = [.. added.Where(token => token.Special).Select(token => token.Id)];
-        foreach (SpecialToken? special in new[] { BosToken, EosToken, UnkToken, PadToken })
-        {
-            if (special is not null)
-            {
-                _specialIds.Add(special.Id);
-            }
-        }
+        _added.AddSpecialTokens(BosToken, EosToken, UnkToken, PadToken);
 
         if (definition.HasTemplate)
         {
@@ -208,42 +195,9 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     public EncodedText Encode(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>(text.Length / 3 + 2);
-        var offsets = new List<Range>(ids.Capacity);
-        if (addSpecialTokens)
-        {
-            foreach (int id in _prefixIds)
-            {
-                ids.Add(id);
-                offsets.Add(new Range(0, 0));
-            }
-        }
-
-        List<TextSegment> segments = SegmentBuffer.Rent();
-        _splitter.Split(text, segments);
-        foreach (TextSegment segment in segments)
-        {
-            if (segment.Token is not null)
-            {
-                ids.Add(segment.Token.Id);
-                offsets.Add(new Range(segment.Start, segment.Start + segment.Length));
-            }
-            else
-            {
-                EncodePlainText(text, segment.Start, segment.Length, ids, offsets);
-            }
-        }
-
-        if (addSpecialTokens)
-        {
-            foreach (int id in _suffixIds)
-            {
-                ids.Add(id);
-                offsets.Add(new Range(text.Length, text.Length));
-            }
-        }
-
-        return new EncodedText(ids, offsets);
+        return addSpecialTokens
+            ? _added.Encode(text, _prefixIds, _suffixIds, EncodePlainText)
+            : _added.Encode(text, [], [], EncodePlainText);
     }
 
     /// <inheritdoc />
@@ -254,12 +208,12 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
         var bytes = new ArrayBufferWriter<byte>();
         foreach (int id in ids)
         {
-            if (skipSpecialTokens && _specialIds.Contains(id))
+            if (skipSpecialTokens && _added.IsSpecial(id))
             {
                 continue;
             }
 
-            if (_addedById.TryGetValue(id, out AddedToken? added))
+            if (_added.TryGetById(id, out AddedToken? added))
             {
                 // Added tokens are not byte-level strings: their text is written as is.
                 Encoding.UTF8.GetBytes(added.Content, bytes);
@@ -291,7 +245,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     public int? TokenToId(string token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        if (_addedByContent.TryGetValue(token, out AddedToken? added))
+        if (_added.TryGetByContent(token, out AddedToken? added))
         {
             return added.Id;
         }
@@ -302,7 +256,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     /// <inheritdoc />
     public string? IdToToken(int id)
     {
-        if (_addedById.TryGetValue(id, out AddedToken? added))
+        if (_added.TryGetById(id, out AddedToken? added))
         {
             return added.Content;
         }

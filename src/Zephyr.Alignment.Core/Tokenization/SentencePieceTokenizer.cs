@@ -31,10 +31,9 @@ namespace Zephyr.Alignment.Tokenization;
 /// </remarks>
 public sealed class SentencePieceTokenizer : ITokenizer
 {
-    private readonly AddedTokenSplitter _splitter;
-    private readonly Dictionary<int, AddedToken> _addedById;
-    private readonly Dictionary<string, AddedToken> _addedByContent;
-    private readonly HashSet<int> _specialIds;
+    private readonly AddedTokenVocabulary _added;
+    private readonly int[] _prefixIds;
+    private readonly int[] _suffixIds;
 
     internal SentencePieceTokenizer(SentencePieceBpeModel model, SentencePieceTokenizerSettings settings)
     {
@@ -50,31 +49,11 @@ public sealed class SentencePieceTokenizer : ITokenizer
         ChatTemplate = settings.ChatTemplate;
         AddedTokens = settings.AddedTokens;
 
-        _addedById = [];
-        _addedByContent = new Dictionary<string, AddedToken>(StringComparer.Ordinal);
-        foreach (AddedToken token in settings.AddedTokens)
-        {
-            _addedById.TryAdd(token.Id, token);
-            _addedByContent.TryAdd(token.Content, token);
-        }
-
-        _splitter = new AddedTokenSplitter(settings.AddedTokens);
-        _specialIds = [.. settings.AddedTokens.Where(token => token.Special).Select(token => token.Id)];
-        foreach (SpecialToken? special in new[] { BosToken, EosToken, UnkToken, PadToken })
-        {
-            if (special is not null)
-            {
-                _specialIds.Add(special.Id);
-            }
-        }
-
-        for (int id = 0; id < model.Count; id++)
-        {
-            if (model.GetPieceType(id) is SentencePieceType.Control or SentencePieceType.Unknown)
-            {
-                _specialIds.Add(id);
-            }
-        }
+        _prefixIds = AddBosToken ? [BosToken!.Id] : [];
+        _suffixIds = AddEosToken ? [EosToken!.Id] : [];
+        _added = new AddedTokenVocabulary(settings.AddedTokens, settings.AddedTokens);
+        _added.AddSpecialTokens(BosToken, EosToken, UnkToken, PadToken);
+        _added.AddSpecialIds(Enumerable.Range(0, model.Count).Where(id => model.GetPieceType(id) is SentencePieceType.Control or SentencePieceType.Unknown));
 
         int maxAddedId = settings.AddedTokens.Count == 0 ? -1 : settings.AddedTokens.Max(token => token.Id);
         VocabularySize = Math.Max(model.Count, maxAddedId + 1);
@@ -136,36 +115,9 @@ public sealed class SentencePieceTokenizer : ITokenizer
     public EncodedText Encode(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>(text.Length / 3 + 2);
-        var offsets = new List<Range>(ids.Capacity);
-        if (addSpecialTokens && AddBosToken)
-        {
-            ids.Add(BosToken!.Id);
-            offsets.Add(new Range(0, 0));
-        }
-
-        List<TextSegment> segments = SegmentBuffer.Rent();
-        _splitter.Split(text, segments);
-        foreach (TextSegment segment in segments)
-        {
-            if (segment.Token is not null)
-            {
-                ids.Add(segment.Token.Id);
-                offsets.Add(new Range(segment.Start, segment.Start + segment.Length));
-                continue;
-            }
-
-            bool dummyPrefix = Legacy ? Model.AddDummyPrefix : AddPrefixSpace && segment.Start == 0;
-            Model.Encode(text.AsSpan(segment.Start, segment.Length), segment.Start, dummyPrefix, ids, offsets);
-        }
-
-        if (addSpecialTokens && AddEosToken)
-        {
-            ids.Add(EosToken!.Id);
-            offsets.Add(new Range(text.Length, text.Length));
-        }
-
-        return new EncodedText(ids, offsets);
+        return addSpecialTokens
+            ? _added.Encode(text, _prefixIds, _suffixIds, EncodePlainText)
+            : _added.Encode(text, [], [], EncodePlainText);
     }
 
     /// <inheritdoc />
@@ -177,12 +129,12 @@ public sealed class SentencePieceTokenizer : ITokenizer
         var pendingBytes = new List<byte>();
         foreach (int id in ids)
         {
-            if (skipSpecialTokens && _specialIds.Contains(id))
+            if (skipSpecialTokens && _added.IsSpecial(id))
             {
                 continue;
             }
 
-            if (_addedById.TryGetValue(id, out AddedToken? added))
+            if (_added.TryGetById(id, out AddedToken? added))
             {
                 SentencePieceBpeModel.AppendUtf8Bytes(text, pendingBytes);
                 text.Append(added.Content);
@@ -217,17 +169,24 @@ public sealed class SentencePieceTokenizer : ITokenizer
     public int? TokenToId(string token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        return _addedByContent.TryGetValue(token, out AddedToken? added) ? added.Id : Model.PieceToId(token);
+        return _added.TryGetByContent(token, out AddedToken? added) ? added.Id : Model.PieceToId(token);
     }
 
     /// <inheritdoc />
     public string? IdToToken(int id)
     {
-        if (_addedById.TryGetValue(id, out AddedToken? added))
+        if (_added.TryGetById(id, out AddedToken? added))
         {
             return added.Content;
         }
 
         return (uint)id < (uint)Model.Count ? Model.IdToPiece(id) : null;
+    }
+
+    private void EncodePlainText(string text, int start, int length, List<int> ids, List<Range> offsets)
+    {
+        // Without legacy, only the text's own start gets the dummy prefix, not the text after an added token.
+        bool dummyPrefix = Legacy ? Model.AddDummyPrefix : AddPrefixSpace && start == 0;
+        Model.Encode(text.AsSpan(start, length), start, dummyPrefix, ids, offsets);
     }
 }

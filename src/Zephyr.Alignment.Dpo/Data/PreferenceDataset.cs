@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Zephyr.Alignment.Chat;
 using Zephyr.Alignment.Data;
 
@@ -17,7 +16,7 @@ namespace Zephyr.Alignment.Dpo.Data;
 /// <para><b>Plain rows</b>: <c>prompt</c>, <c>chosen</c> and <c>rejected</c> are strings; the prompt goes to
 /// <see cref="PreferenceExample.PromptText"/> and is tokenized as is, without a chat template.</para>
 /// <para><b>Reported problems</b> (a <see cref="DatasetFormatException"/> naming the file and the row or line, or
-/// skipped and counted in <see cref="InvalidRows"/>): invalid JSON, missing fields, wrong types, null or empty
+/// skipped and counted in <see cref="HubDataset{TExample, TOptions}.InvalidRows"/>): invalid JSON, missing fields, wrong types, null or empty
 /// lists, unknown roles, roles out of order, a conversation without a prompt, different prompts in
 /// <c>chosen</c> and <c>rejected</c>, empty completions, and identical chosen and rejected completions (a pair
 /// with no preference signal). File errors (not Parquet, wrong schema, no records) are always thrown.</para>
@@ -29,7 +28,7 @@ namespace Zephyr.Alignment.Dpo.Data;
 /// </code>
 /// </example>
 /// </remarks>
-public sealed class PreferenceDataset : IPreferenceDataset
+public sealed class PreferenceDataset : HubDataset<PreferenceExample, PreferenceDatasetOptions>, IPreferenceDataset
 {
     private static readonly DatasetColumn[] OptionalColumns =
     [
@@ -38,84 +37,18 @@ public sealed class PreferenceDataset : IPreferenceDataset
         new("score_rejected", DatasetColumnKind.Number, Required: false),
     ];
 
-    /// <summary>Creates a dataset over <paramref name="path"/>; nothing is read until <see cref="ReadAsync"/>.</summary>
+    /// <summary>Creates a dataset over <paramref name="path"/>; nothing is read until <see cref="HubDataset{TExample, TOptions}.ReadAsync"/>.</summary>
     /// <param name="path">A <c>.parquet</c>, <c>.jsonl</c> or <c>.json</c> file.</param>
     /// <param name="options">Format, example form and invalid-row handling; <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">The path is empty, or its format cannot be told from the extension.</exception>
     public PreferenceDataset(string path, PreferenceDatasetOptions? options = null)
+        : base(path, options, "preference pairs")
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Options = options ?? new PreferenceDatasetOptions();
-        Format = DatasetReader.ResolveFormat(path, Options.Format);
-        Source = path;
-        InvalidRows = NewReport();
     }
 
     /// <inheritdoc />
-    public string Source { get; }
-
-    /// <summary>The options.</summary>
-    public PreferenceDatasetOptions Options { get; }
-
-    /// <summary>The file format in use.</summary>
-    public DatasetFormat Format { get; }
-
-    /// <summary>
-    /// The rows skipped by the current or latest enumeration (always 0 with <see cref="InvalidRowHandling.Throw"/>):
-    /// the count and the first reasons.
-    /// </summary>
-    public SkipReport InvalidRows { get; private set; }
-
-    /// <summary>The number of records in the file: the Parquet footer's row count, or the non-blank JSON Lines lines; invalid rows included.</summary>
-    /// <param name="cancellationToken">Stops the count.</param>
-    public Task<long> CountRecordsAsync(CancellationToken cancellationToken = default) =>
-        DatasetReader.CountRecordsAsync(Source, Format, cancellationToken);
-
-    /// <inheritdoc />
-    /// <exception cref="DatasetFormatException">
-    /// A file error, an invalid row with <see cref="InvalidRowHandling.Throw"/>, or no valid row at all.
-    /// </exception>
-    public async IAsyncEnumerable<PreferenceExample> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        SkipReport report = NewReport();
-        InvalidRows = report;
-        ExampleFormat form = Options.Examples;
-        if (form == ExampleFormat.Auto && Format == DatasetFormat.Parquet)
-        {
-            form = await DetectParquetFormAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var readOptions = new DatasetReadOptions { Format = Format, Columns = ColumnsFor(form) };
-        long yielded = 0;
-        await foreach (DatasetRecord record in DatasetReader.ReadAsync(Source, readOptions, cancellationToken).ConfigureAwait(false))
-        {
-            PreferenceExample example;
-            try
-            {
-                ExampleFormat rowForm = form == ExampleFormat.Auto ? Detect(record) : form;
-                example = rowForm == ExampleFormat.Plain ? ParsePlain(record) : ParseConversational(record);
-
-                // A JSON Lines file's form is fixed by its first usable record, so later rows are held to it.
-                if (form == ExampleFormat.Auto && rowForm != ExampleFormat.Auto)
-                {
-                    form = rowForm;
-                }
-            }
-            catch (DatasetFormatException ex) when (Options.InvalidRows == InvalidRowHandling.Skip)
-            {
-                report.Add(ex.Message);
-                continue;
-            }
-
-            yielded++;
-            yield return example;
-        }
-
-        if (yielded == 0)
-        {
-            throw new DatasetFormatException(Source, $"no valid preference pairs: every record is invalid ({report})");
-        }
-    }
+    /// <remarks>A JSON Lines file's form is fixed by its first usable record, so later rows are held to it.</remarks>
+    protected override bool FirstRecordFixesForm => true;
 
     /// <summary>Reads a conversational (<c>ultrafeedback_binarized</c>) row.</summary>
     /// <param name="record">The row.</param>
@@ -156,16 +89,12 @@ public sealed class PreferenceDataset : IPreferenceDataset
         string chosenText = chosen[^1].Content;
         string rejectedText = rejected[^1].Content;
         CheckCompletions(record, chosenText, rejectedText);
-        return new PreferenceExample
+        return WithOptionalColumns(record, new PreferenceExample
         {
             Prompt = chosen.Take(chosen.Count - 1).ToArray(),
             Chosen = chosenText,
             Rejected = rejectedText,
-            PromptId = record.GetOptionalString("prompt_id"),
-            ScoreChosen = record.GetOptionalNumber("score_chosen"),
-            ScoreRejected = record.GetOptionalNumber("score_rejected"),
-            Source = record.SourceLocation,
-        };
+        });
     }
 
     /// <summary>Reads a plain <c>{prompt, chosen, rejected}</c> row.</summary>
@@ -183,18 +112,23 @@ public sealed class PreferenceDataset : IPreferenceDataset
         }
 
         CheckCompletions(record, chosen, rejected);
-        return new PreferenceExample
+        return WithOptionalColumns(record, new PreferenceExample
         {
             Prompt = [],
             PromptText = prompt,
             Chosen = chosen,
             Rejected = rejected,
-            PromptId = record.GetOptionalString("prompt_id"),
-            ScoreChosen = record.GetOptionalNumber("score_chosen"),
-            ScoreRejected = record.GetOptionalNumber("score_rejected"),
-            Source = record.SourceLocation,
-        };
+        });
     }
+
+    /// <summary><paramref name="example"/> with the <see cref="OptionalColumns"/> of its row and the row's location.</summary>
+    private static PreferenceExample WithOptionalColumns(DatasetRecord record, PreferenceExample example) => example with
+    {
+        PromptId = record.GetOptionalString("prompt_id"),
+        ScoreChosen = record.GetOptionalNumber("score_chosen"),
+        ScoreRejected = record.GetOptionalNumber("score_rejected"),
+        Source = record.SourceLocation,
+    };
 
     private static IReadOnlyList<ConversationMessage> ReadConversation(DatasetRecord record, string field)
     {
@@ -230,7 +164,8 @@ public sealed class PreferenceDataset : IPreferenceDataset
         }
     }
 
-    private static ExampleFormat Detect(DatasetRecord record) => record.GetKind("chosen") switch
+    /// <inheritdoc />
+    protected override ExampleFormat DetectForm(DatasetRecord record) => record.GetKind("chosen") switch
     {
         DatasetValueKind.String => ExampleFormat.Plain,
         DatasetValueKind.Array => ExampleFormat.Conversational,
@@ -239,18 +174,9 @@ public sealed class PreferenceDataset : IPreferenceDataset
         _ => ExampleFormat.Auto,
     };
 
-    private static IReadOnlyList<DatasetColumn>? ColumnsFor(ExampleFormat form) => form switch
+    /// <inheritdoc />
+    protected override ExampleFormat DetectForm(IReadOnlyList<DatasetColumnInfo> columns)
     {
-        ExampleFormat.Conversational =>
-            [new("chosen", DatasetColumnKind.Messages), new("rejected", DatasetColumnKind.Messages), .. OptionalColumns],
-        ExampleFormat.Plain =>
-            [new("prompt", DatasetColumnKind.String), new("chosen", DatasetColumnKind.String), new("rejected", DatasetColumnKind.String), .. OptionalColumns],
-        _ => null,
-    };
-
-    private async Task<ExampleFormat> DetectParquetFormAsync(CancellationToken cancellationToken)
-    {
-        IReadOnlyList<DatasetColumnInfo> columns = await DatasetReader.ReadColumnsAsync(Source, Format, cancellationToken).ConfigureAwait(false) ?? [];
         DatasetColumnKind? KindOf(string name) => columns.FirstOrDefault(c => c.Name == name)?.Kind;
 
         // Plain only when both completions are strings; anything else is held to the Hub's conversational schema,
@@ -260,5 +186,17 @@ public sealed class PreferenceDataset : IPreferenceDataset
             : ExampleFormat.Conversational;
     }
 
-    private SkipReport NewReport() => new($"invalid rows skipped in {Source}");
+    /// <inheritdoc />
+    protected override IReadOnlyList<DatasetColumn>? ColumnsFor(ExampleFormat form) => form switch
+    {
+        ExampleFormat.Conversational =>
+            [new("chosen", DatasetColumnKind.Messages), new("rejected", DatasetColumnKind.Messages), .. OptionalColumns],
+        ExampleFormat.Plain =>
+            [new("prompt", DatasetColumnKind.String), new("chosen", DatasetColumnKind.String), new("rejected", DatasetColumnKind.String), .. OptionalColumns],
+        _ => null,
+    };
+
+    /// <inheritdoc />
+    protected override PreferenceExample Parse(DatasetRecord record, ExampleFormat form) =>
+        form == ExampleFormat.Plain ? ParsePlain(record) : ParseConversational(record);
 }

@@ -22,9 +22,7 @@ public sealed class IpoLoss(double beta, IDivergenceScore? divergence = null) : 
     /// <inheritdoc />
     protected override Tensor ComputeLosses(PreferenceLossInputs inputs)
     {
-        var (chosenLengths, rejectedLengths) = ClampedLengths(inputs);
-        var (chosen, rejected) = Scores(inputs);
-        Tensor normalisedMargin = chosen / chosenLengths - rejected / rejectedLengths;
+        Tensor normalisedMargin = LengthNormalisedScoreMargin(inputs);
         return (normalisedMargin - 1.0 / (2.0 * Beta)).square();
     }
 }

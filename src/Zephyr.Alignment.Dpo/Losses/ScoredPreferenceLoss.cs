@@ -37,4 +37,19 @@ public abstract class ScoredPreferenceLoss : PreferenceLoss
         var (chosen, rejected) = Scores(inputs);
         return chosen - rejected;
     }
+
+    /// <summary>
+    /// The length-normalised score margin s_c/L_c − s_r/L_r, <c>[B]</c>, with L the completion lengths clamped to at
+    /// least 1 (<see cref="PreferenceLoss.ClampedLengths"/>), shared by <see cref="IpoLoss"/> and <see cref="SigmoidNormLoss"/>.
+    /// </summary>
+    /// <param name="inputs">The batch, with completion lengths.</param>
+    /// <returns>A new tensor.</returns>
+    /// <exception cref="ArgumentException">The completion lengths are missing.</exception>
+    private protected Tensor LengthNormalisedScoreMargin(PreferenceLossInputs inputs)
+    {
+        // Lengths first: a batch without them fails before any score is computed.
+        var (chosenLengths, rejectedLengths) = ClampedLengths(inputs);
+        var (chosen, rejected) = Scores(inputs);
+        return chosen / chosenLengths - rejected / rejectedLengths;
+    }
 }

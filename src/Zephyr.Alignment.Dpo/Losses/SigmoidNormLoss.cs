@@ -19,9 +19,7 @@ public sealed class SigmoidNormLoss(double beta, IDivergenceScore? divergence = 
     /// <inheritdoc />
     protected override Tensor ComputeLosses(PreferenceLossInputs inputs)
     {
-        var (chosenLengths, rejectedLengths) = ClampedLengths(inputs);
-        var (chosen, rejected) = Scores(inputs);
-        Tensor normalisedMargin = chosen / chosenLengths - rejected / rejectedLengths;
+        Tensor normalisedMargin = LengthNormalisedScoreMargin(inputs);
         return LogSigmoid(Beta * normalisedMargin).neg();
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Zephyr.Alignment.Chat;
 using Zephyr.Alignment.Data;
 
@@ -11,85 +10,19 @@ namespace Zephyr.Alignment.Sft.Data;
 /// </summary>
 /// <remarks>
 /// Reported problems (a <see cref="DatasetFormatException"/> naming the file and row or line, or skipped and counted
-/// in <see cref="InvalidRows"/>): invalid JSON, missing fields, wrong types, a null or empty <c>messages</c> list,
+/// in <see cref="HubDataset{TExample, TOptions}.InvalidRows"/>): invalid JSON, missing fields, wrong types, a null or empty <c>messages</c> list,
 /// an unknown role, roles out of order (an optional system message, then user and assistant alternating from the
 /// user), a conversation with no assistant turn, an empty prompt or completion. File errors are always thrown.
 /// </remarks>
-public sealed class ConversationDataset
+public sealed class ConversationDataset : HubDataset<ConversationExample, ConversationDatasetOptions>
 {
-    /// <summary>Creates a dataset over <paramref name="path"/>; nothing is read until <see cref="ReadAsync"/>.</summary>
+    /// <summary>Creates a dataset over <paramref name="path"/>; nothing is read until <see cref="HubDataset{TExample, TOptions}.ReadAsync"/>.</summary>
     /// <param name="path">A <c>.parquet</c>, <c>.jsonl</c> or <c>.json</c> file.</param>
     /// <param name="options">Format, example form and invalid-row handling; <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">The path is empty, or its format cannot be told from the extension.</exception>
     public ConversationDataset(string path, ConversationDatasetOptions? options = null)
+        : base(path, options, "examples")
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Options = options ?? new ConversationDatasetOptions();
-        Format = DatasetReader.ResolveFormat(path, Options.Format);
-        Source = path;
-        InvalidRows = NewReport();
-    }
-
-    /// <summary>The file.</summary>
-    public string Source { get; }
-
-    /// <summary>The options.</summary>
-    public ConversationDatasetOptions Options { get; }
-
-    /// <summary>The file format in use.</summary>
-    public DatasetFormat Format { get; }
-
-    /// <summary>The rows skipped by the current or latest enumeration: the count and the first reasons.</summary>
-    public SkipReport InvalidRows { get; private set; }
-
-    /// <summary>The number of records in the file (Parquet footer row count, or non-blank JSON Lines lines), invalid rows included.</summary>
-    /// <param name="cancellationToken">Stops the count.</param>
-    public Task<long> CountRecordsAsync(CancellationToken cancellationToken = default) =>
-        DatasetReader.CountRecordsAsync(Source, Format, cancellationToken);
-
-    /// <summary>Streams the examples in file order.</summary>
-    /// <param name="cancellationToken">Stops the enumeration.</param>
-    /// <exception cref="DatasetFormatException">A file error, an invalid row with <see cref="InvalidRowHandling.Throw"/>, or no valid row at all.</exception>
-    public async IAsyncEnumerable<ConversationExample> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        SkipReport report = NewReport();
-        InvalidRows = report;
-        ExampleFormat form = Options.Examples;
-        if (form == ExampleFormat.Auto && Format == DatasetFormat.Parquet)
-        {
-            IReadOnlyList<DatasetColumnInfo> columns = await DatasetReader.ReadColumnsAsync(Source, Format, cancellationToken).ConfigureAwait(false) ?? [];
-            bool hasMessages = columns.Any(c => c.Name == "messages");
-            bool hasCompletion = columns.Any(c => c.Name == "completion");
-            form = !hasMessages && hasCompletion ? ExampleFormat.Plain : ExampleFormat.Conversational;
-        }
-
-        var readOptions = new DatasetReadOptions { Format = Format, Columns = ColumnsFor(form) };
-        long yielded = 0;
-        await foreach (DatasetRecord record in DatasetReader.ReadAsync(Source, readOptions, cancellationToken).ConfigureAwait(false))
-        {
-            ConversationExample example;
-            try
-            {
-                ExampleFormat rowForm = form != ExampleFormat.Auto ? form
-                    : record.GetKind("messages") == DatasetValueKind.Missing && record.GetKind("completion") != DatasetValueKind.Missing
-                        ? ExampleFormat.Plain
-                        : ExampleFormat.Conversational;
-                example = rowForm == ExampleFormat.Plain ? ParsePlain(record) : ParseConversational(record);
-            }
-            catch (DatasetFormatException ex) when (Options.InvalidRows == InvalidRowHandling.Skip)
-            {
-                report.Add(ex.Message);
-                continue;
-            }
-
-            yielded++;
-            yield return example;
-        }
-
-        if (yielded == 0)
-        {
-            throw new DatasetFormatException(Source, $"no valid examples: every record is invalid ({report})");
-        }
     }
 
     /// <summary>Reads an <c>ultrachat_200k</c> row.</summary>
@@ -153,7 +86,22 @@ public sealed class ConversationDataset
         };
     }
 
-    private static IReadOnlyList<DatasetColumn>? ColumnsFor(ExampleFormat form) => form switch
+    /// <inheritdoc />
+    protected override ExampleFormat DetectForm(IReadOnlyList<DatasetColumnInfo> columns)
+    {
+        bool hasMessages = columns.Any(c => c.Name == "messages");
+        bool hasCompletion = columns.Any(c => c.Name == "completion");
+        return !hasMessages && hasCompletion ? ExampleFormat.Plain : ExampleFormat.Conversational;
+    }
+
+    /// <inheritdoc />
+    protected override ExampleFormat DetectForm(DatasetRecord record) =>
+        record.GetKind("messages") == DatasetValueKind.Missing && record.GetKind("completion") != DatasetValueKind.Missing
+            ? ExampleFormat.Plain
+            : ExampleFormat.Conversational;
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<DatasetColumn>? ColumnsFor(ExampleFormat form) => form switch
     {
         ExampleFormat.Conversational =>
             [new("messages", DatasetColumnKind.Messages), new("prompt_id", DatasetColumnKind.String, Required: false)],
@@ -162,5 +110,7 @@ public sealed class ConversationDataset
         _ => null,
     };
 
-    private SkipReport NewReport() => new($"invalid rows skipped in {Source}");
+    /// <inheritdoc />
+    protected override ConversationExample Parse(DatasetRecord record, ExampleFormat form) =>
+        form == ExampleFormat.Plain ? ParsePlain(record) : ParseConversational(record);
 }
