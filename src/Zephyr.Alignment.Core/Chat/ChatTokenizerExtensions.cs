@@ -49,10 +49,8 @@ public static class ChatTokenizerExtensions
             EosToken = tokenizer.EosToken?.Text ?? string.Empty,
         };
         RenderedChat rendered = template.Render(messages, options);
-        bool templateWroteBos = tokenizer.BosToken is { Text.Length: > 0 } bos
-            && rendered.Text.StartsWith(bos.Text, StringComparison.Ordinal);
-        bool addSpecialTokens = !templateWroteBos;
-        EncodedText encoded = tokenizer.Encode(rendered.Text, addSpecialTokens);
+        bool addSpecialTokens = !tokenizer.StartsWithBos(rendered.Text);
+        EncodedText encoded = tokenizer.EncodePrompt(rendered.Text);
         if (encoded.Ids.Count != encoded.Offsets.Count)
         {
             throw new InvalidOperationException(

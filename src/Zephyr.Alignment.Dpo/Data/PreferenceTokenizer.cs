@@ -143,9 +143,7 @@ public sealed class PreferenceTokenizer
     {
         if (example.PromptText is { } text)
         {
-            // The same special-token rule as EncodeChat: bos is added unless the text already starts with it.
-            bool wroteBos = _tokenizer.BosToken is { Text.Length: > 0 } bos && text.StartsWith(bos.Text, StringComparison.Ordinal);
-            return [.. _tokenizer.Encode(text, addSpecialTokens: !wroteBos).Ids];
+            return [.. _tokenizer.EncodePrompt(text).Ids];
         }
 
         return [.. _tokenizer.EncodeChat(_template, example.Prompt, addGenerationPrompt: true).InputIds];

@@ -65,8 +65,7 @@ public sealed class ConversationTokenizer
         {
             string prompt = example.PromptText ?? throw new ArgumentException("A plain example needs PromptText.", nameof(example));
             string completion = example.CompletionText ?? throw new ArgumentException("A plain example needs CompletionText.", nameof(example));
-            bool wroteBos = _tokenizer.BosToken is { Text.Length: > 0 } bos && prompt.StartsWith(bos.Text, StringComparison.Ordinal);
-            IReadOnlyList<int> promptIds = _tokenizer.Encode(prompt, addSpecialTokens: !wroteBos).Ids;
+            IReadOnlyList<int> promptIds = _tokenizer.EncodePrompt(prompt).Ids;
             IReadOnlyList<int> completionIds = _tokenizer.Encode(completion, addSpecialTokens: false).Ids;
             ids = [.. promptIds, .. completionIds, _eosId];
             mask = new bool[ids.Length];
