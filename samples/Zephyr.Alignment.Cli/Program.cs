@@ -10,6 +10,7 @@ var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Fa
     GenerateCommand.Create(),
     LogProbsCommand.Create(),
     TokenizeCommand.Create(),
+    DpoCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);
@@ -30,7 +31,7 @@ try
 }
 catch (Exception e) when (e is CliInputException or CheckpointException or FileNotFoundException or DirectoryNotFoundException
     or InvalidDataException or FormatException or NotSupportedException or JsonException or ArgumentException
-    or Zephyr.Alignment.Chat.ChatTemplateNotRecognizedException)
+    or Zephyr.Alignment.Chat.ChatTemplateNotRecognizedException or Microsoft.Extensions.Options.OptionsValidationException)
 {
     // ArgumentException appends " (Parameter 'name')", which means nothing to someone at a shell prompt.
     string message = e is ArgumentException { ParamName: { } parameter }

@@ -26,7 +26,9 @@ internal static class TrainingConfiguration
         }
         catch (Exception e) when (e is FormatException or InvalidDataException)
         {
-            throw new CliInputException($"{file.Name}: {e.Message}", e);
+            // The JSON reader's own message (line and byte position) is on the inner exception.
+            string detail = e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
+            throw new CliInputException($"{file.Name}: {detail}", e);
         }
 
         var normalized = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -50,9 +52,29 @@ internal static class TrainingConfiguration
             configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
             return options;
         }
+        catch (InvalidOperationException e) when (e.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal))
+        {
+            // The binder lists the unknown keys after the last colon; say it in the user's terms.
+            string keys = e.Message[(e.Message.LastIndexOf(':') + 1)..].Trim();
+            throw new CliInputException($"{file}: unknown option(s) {keys}", e);
+        }
         catch (InvalidOperationException e)
         {
             throw new CliInputException($"{file}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Copies every public settable property of <paramref name="source"/> onto <paramref name="target"/>.</summary>
+    /// <remarks>DI builds its own options instance; this hands it the values bound and path-resolved here.</remarks>
+    public static void CopyInto<T>(T source, T target)
+        where T : class
+    {
+        foreach (System.Reflection.PropertyInfo property in typeof(T).GetProperties())
+        {
+            if (property.CanRead && property.CanWrite && property.GetIndexParameters().Length == 0)
+            {
+                property.SetValue(target, property.GetValue(source));
+            }
         }
     }
 

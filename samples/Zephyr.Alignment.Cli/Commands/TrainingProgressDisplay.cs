@@ -77,7 +77,7 @@ internal sealed class TrainingProgressDisplay(string headlineMetric) : ITraining
         }
         else
         {
-            Console.WriteLine($"step {progress.GlobalStep}/{progress.MaxSteps} epoch {progress.Epoch:0.00}: {Format(metrics)}");
+            Console.WriteLine($"step {progress.GlobalStep}/{progress.MaxSteps}: {Format(metrics)}");
         }
     }
 

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Zephyr.Alignment.Tests.Infrastructure;
+
+namespace Zephyr.Alignment.Tests.Cli;
+
+public sealed class TrainingCliTests
+{
+    [Fact]
+    public void Dpo_trains_from_a_config_with_overrides_and_writes_a_model_that_generate_loads()
+    {
+        using var temp = new TempDirectory();
+        string config = WriteConfig(temp, "dpo.json", new Dictionary<string, object>
+        {
+            ["ModelPath"] = TestPaths.Fixture("tiny-llama"),
+            ["TrainFile"] = TestPaths.Fixture("data", "prefs.jsonl"),
+            ["OutputDirectory"] = "out",
+            ["learning_rate"] = 1e-3,
+            ["Beta"] = 0.1,
+            ["MaxSteps"] = 5,
+            ["PerDeviceTrainBatchSize"] = 2,
+            ["MaxLength"] = 192,
+            ["MaxPromptLength"] = 96,
+        });
+
+        (int code, string stdout, string stderr) = ZephyrCli.Run("dpo", "--config", config, "--max-steps", "2", "--logging_steps", "1");
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("finished at step 2", stdout, StringComparison.Ordinal);
+        string final = Path.Combine(temp.Path, "out", "final");
+        Assert.True(File.Exists(Path.Combine(final, "model.safetensors")));
+        string[] logged = File.ReadAllLines(Path.Combine(temp.Path, "out", "metrics.jsonl"));
+        Assert.Equal(2, logged.Length);
+        using (JsonDocument last = JsonDocument.Parse(logged[^1]))
+        {
+            Assert.Contains("rewards/accuracies", last.RootElement.GetRawText(), StringComparison.Ordinal);
+        }
+
+        (int generateCode, string generated, string generateErr) = ZephyrCli.Run("generate", "--model", final, "--prompt", "Hi", "--chat", "--max-new-tokens", "3", "--json");
+        Assert.True(generateCode == 0, generateErr);
+        using JsonDocument output = JsonDocument.Parse(generated);
+        Assert.InRange(output.RootElement.GetProperty("ids").GetArrayLength(), 1, 3);
+    }
+
+    [Fact]
+    public void Bad_training_configuration_is_one_line_with_exit_code_2()
+    {
+        using var temp = new TempDirectory();
+        string config = WriteConfig(temp, "dpo.json", new Dictionary<string, object>
+        {
+            ["ModelPath"] = TestPaths.Fixture("tiny-llama"),
+            ["TrainFile"] = TestPaths.Fixture("data", "prefs.jsonl"),
+        });
+        string broken = temp.File("broken.json");
+        File.WriteAllText(broken, "{\"ModelPath\": ");
+
+        (int unknownCode, _, string unknown) = ZephyrCli.Run("dpo", "--config", config, "--betta", "0.2");
+        (int invalidCode, _, string invalid) = ZephyrCli.Run("dpo", "--config", config, "--beta", "-1", "--learning_rate", "0");
+        (int brokenCode, _, string brokenErr) = ZephyrCli.Run("dpo", "--config", broken);
+        (int missingCode, _, string missing) = ZephyrCli.Run("dpo", "--config", temp.File("absent.json"));
+
+        Assert.Equal([2, 2, 2, 2], new[] { unknownCode, invalidCode, brokenCode, missingCode });
+        Assert.Contains("'betta'", unknown, StringComparison.Ordinal);
+        Assert.Contains("Beta", invalid, StringComparison.Ordinal);
+        Assert.Contains("LearningRate", invalid, StringComparison.Ordinal);
+        Assert.Contains("broken.json", brokenErr, StringComparison.Ordinal);
+        Assert.Contains("absent.json", missing, StringComparison.Ordinal);
+        Assert.All(new[] { unknown, invalid, brokenErr, missing }, e => Assert.DoesNotContain("   at ", e, StringComparison.Ordinal));
+    }
+
+    private static string WriteConfig(TempDirectory temp, string name, Dictionary<string, object> values)
+    {
+        string path = temp.File(name);
+        File.WriteAllText(path, JsonSerializer.Serialize(values));
+        return path;
+    }
+}
