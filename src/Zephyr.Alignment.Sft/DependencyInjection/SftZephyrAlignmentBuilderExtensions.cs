@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Zephyr.Alignment;
 using Zephyr.Alignment.Runtime;
 using Zephyr.Alignment.Sft;
-using Zephyr.Alignment.Training;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
