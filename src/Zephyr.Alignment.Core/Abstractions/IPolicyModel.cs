@@ -27,7 +27,13 @@ public interface IPolicyModel : IDisposable
 
     /// <summary>Computes next-token logits.</summary>
     /// <param name="inputIds">Token ids, <c>[B, T]</c>, int64.</param>
-    /// <param name="attentionMask">1 for real tokens and 0 for padding, <c>[B, T]</c>; null means all real.</param>
+    /// <param name="attentionMask">
+    /// Null (all tokens real), a padding mask <c>[B, T]</c> (1 for real tokens, 0 for padding), or a query × key
+    /// visibility mask <c>[B, T, T]</c> (nonzero where token t may attend to token s). The 3-D form carries packed
+    /// sequences: several examples in one row see only themselves (a block-diagonal mask), with
+    /// <paramref name="positionIds"/> restarting at 0 for each. Implementations apply causality (and any sliding
+    /// window) on top of either form, so the mask never needs to encode them.
+    /// </param>
     /// <param name="positionIds">
     /// Positions, <c>[B, T]</c>; null means <c>0..T-1</c> on every row. Left-padded batches pass positions that
     /// start at 0 on each row's first real token.

@@ -9,19 +9,25 @@ namespace Zephyr.Alignment.Models;
 /// </summary>
 internal static class AttentionMask
 {
-    /// <param name="paddingMask">1 for real tokens and 0 for padding, <c>[B, S]</c> over cached + new positions; null means all real.</param>
+    /// <param name="visibilityMask">
+    /// Null (everything visible), a padding mask <c>[B, S]</c> (1 for real tokens, 0 for padding) over cached + new
+    /// positions, or a query × key visibility mask <c>[B, T, S]</c> (nonzero where query t may see key s), such as the
+    /// block-diagonal mask of packed sequences. Causality and the sliding window are applied on top of either.
+    /// </param>
     /// <param name="batchSize">B.</param>
     /// <param name="queryLength">T, the number of new positions.</param>
     /// <param name="pastLength">Positions already cached; query t sits at index <c>pastLength + t</c> of the row.</param>
     /// <param name="slidingWindow">Mistral's W: query i sees key j iff <c>i - W &lt; j &lt;= i</c>; null for full causal attention.</param>
     /// <param name="dtype">The activation dtype (the mask is added to scores of that type).</param>
     /// <param name="device">The activation device.</param>
-    public static Tensor Build(Tensor? paddingMask, long batchSize, long queryLength, long pastLength, int? slidingWindow, ScalarType dtype, Device device)
+    public static Tensor Build(Tensor? visibilityMask, long batchSize, long queryLength, long pastLength, int? slidingWindow, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
         long keyLength = pastLength + queryLength;
 
-        // Indices within the padded row, not position ids: for the real tokens of a left-padded row both agree.
+        // Indices within the padded row, not position ids: for the real tokens of a left-padded row both agree, and in a
+        // packed row the index difference of two tokens of one example equals their position difference, so the window
+        // means the same as for the example alone.
         Tensor queryIndex = arange(pastLength, keyLength, ScalarType.Int64, device).unsqueeze(1); // [T, 1]
         Tensor keyIndex = arange(0, keyLength, ScalarType.Int64, device).unsqueeze(0); // [1, S]
         Tensor allowed = keyIndex <= queryIndex; // [T, S]
@@ -31,10 +37,12 @@ internal static class AttentionMask
         }
 
         Tensor allowedPerRow = allowed.unsqueeze(0).expand(batchSize, queryLength, keyLength); // [B, T, S]
-        if (paddingMask is not null)
+        if (visibilityMask is not null)
         {
-            Tensor realKeys = paddingMask.to(device).ne(0).unsqueeze(1); // [B, 1, S]
-            allowedPerRow = allowedPerRow.logical_and(realKeys);
+            Tensor visible = visibilityMask.to(device).ne(0);
+            allowedPerRow = allowedPerRow.logical_and(visibilityMask.dim() == 3
+                ? visible // [B, T, S]: per query, e.g. block-diagonal for packed examples
+                : visible.unsqueeze(1)); // [B, 1, S]: the same real keys for every query
         }
 
         Tensor additive = zeros([batchSize, 1, queryLength, keyLength], dtype, device)

@@ -110,7 +110,9 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel
     /// </summary>
     /// <param name="inputIds">The new token ids <c>[B, T]</c> (int64 or int32).</param>
     /// <param name="attentionMask">
-    /// 1 for real tokens and 0 for padding over the cached and new positions, <c>[B, cache.Length + T]</c>; null means all real.
+    /// Null (all real), a padding mask <c>[B, cache.Length + T]</c> (1 for real tokens, 0 for padding), or a query × key
+    /// visibility mask <c>[B, T, cache.Length + T]</c> (nonzero where new token t may attend to position s), such as the
+    /// block-diagonal mask of packed examples. Causality and the sliding window apply on top of either.
     /// </param>
     /// <param name="positionIds">Positions of the new tokens <c>[B, T]</c>; null means <c>cache.Length .. cache.Length + T - 1</c>.</param>
     /// <param name="cache">The cache of earlier passes, or null to run the whole sequence.</param>
@@ -137,10 +139,11 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel
             throw new ArgumentException($"The cache has {cache.LayerCount} layers but the model has {Config.NumHiddenLayers}.", nameof(cache));
         }
 
-        if (attentionMask is not null && (attentionMask.dim() != 2 || attentionMask.shape[0] != batch || attentionMask.shape[1] != pastLength + length))
+        if (attentionMask is not null && !IsValidMaskShape(attentionMask, batch, length, pastLength + length))
         {
             throw new ArgumentException(
-                $"attentionMask must be [B, cached + T] = [{batch}, {pastLength + length}]; got [{string.Join(", ", attentionMask.shape)}].", nameof(attentionMask));
+                $"attentionMask must be [B, cached + T] = [{batch}, {pastLength + length}] or [B, T, cached + T] = [{batch}, {length}, {pastLength + length}]; " +
+                $"got [{string.Join(", ", attentionMask.shape)}].", nameof(attentionMask));
         }
 
         if (positionIds is not null && (positionIds.dim() != 2 || positionIds.shape[0] != batch || positionIds.shape[1] != length))
@@ -169,6 +172,13 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel
             : lmHead.forward(hidden); // [B, T, V]
         return logits.MoveToOuterDisposeScope();
     }
+
+    private static bool IsValidMaskShape(Tensor mask, long batch, long queryLength, long keyLength) => mask.dim() switch
+    {
+        2 => mask.shape[0] == batch && mask.shape[1] == keyLength,
+        3 => mask.shape[0] == batch && mask.shape[1] == queryLength && mask.shape[2] == keyLength,
+        _ => false,
+    };
 
     /// <summary>Creates an empty key/value cache sized for this model's layers.</summary>
     public KeyValueCache CreateCache() => new(Config.NumHiddenLayers);
