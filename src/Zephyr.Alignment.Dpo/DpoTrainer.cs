@@ -32,15 +32,12 @@ namespace Zephyr.Alignment.Dpo;
 /// trains a policy you own on pairs you tokenized.</item>
 /// </list>
 /// <para>
-/// When training completes, the policy is written in Hugging Face format to <c>{OutputDirectory}/final</c>; the loop's
+/// When training completes, the policy is written in Hugging Face format into <c>{OutputDirectory}</c> itself (as HF's <c>save_model</c> does); the loop's
 /// <c>checkpoint-{step}/</c> folders and <c>metrics.jsonl</c> sit beside it.
 /// </para>
 /// </remarks>
 public sealed class DpoTrainer : ITrainer, IDisposable
 {
-    /// <summary>The folder under <see cref="TrainingOptions.OutputDirectory"/> that receives the final model.</summary>
-    public const string FinalModelFolderName = "final";
-
     private readonly DpoOptions options;
     private readonly ILogger logger;
     private readonly ITrainingCallback[] callbacks;
@@ -180,7 +177,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
 
     /// <summary>
     /// Trains to the configured epochs or steps (resuming when <see cref="TrainingOptions.ResumeFromCheckpoint"/> says so) and,
-    /// when training completes, writes the policy to <c>{OutputDirectory}/final</c>. On the first call it loads what it was
+    /// when training completes, writes the policy into <c>{OutputDirectory}</c>. On the first call it loads what it was
     /// not given and, with <see cref="DpoOptions.PrecomputeRefLogProbs"/>, precomputes the reference log-probs and releases the reference.
     /// </summary>
     /// <param name="cancellationToken">Stops after the current optimizer step; a checkpoint of it is written and no final model.</param>
@@ -255,12 +252,11 @@ public sealed class DpoTrainer : ITrainer, IDisposable
         TrainingResult result = loop.Run(cancellationToken);
         if (result.GlobalStep < loop.TotalSteps)
         {
-            // Cancelled: the loop's checkpoint holds the state to resume from; a "final" model would be a lie.
+            // Cancelled: the loop's checkpoint holds the state to resume from; a final model would be a lie.
             return result;
         }
 
-        string final = Path.GetFullPath(Path.Combine(options.OutputDirectory, FinalModelFolderName));
-        policy!.Save(final);
+        string final = FinalModel.Save(policy!, options.OutputDirectory);
         DpoLog.FinalModelSaved(logger, final);
         return result with { OutputDirectory = final };
     }

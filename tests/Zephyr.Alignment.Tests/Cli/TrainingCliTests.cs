@@ -26,7 +26,7 @@ public sealed class TrainingCliTests
 
         Assert.True(code == 0, stderr);
         Assert.Contains("finished at step 2", stdout, StringComparison.Ordinal);
-        string final = Path.Combine(temp.Path, "out", "final");
+        string final = Path.Combine(temp.Path, "out");
         Assert.True(File.Exists(Path.Combine(final, "model.safetensors")));
         string[] logged = File.ReadAllLines(Path.Combine(temp.Path, "out", "metrics.jsonl"));
         Assert.Equal(2, logged.Length);

@@ -182,7 +182,7 @@ public sealed class DpoTrainerTests
             TrainingResult stopped = await trainer.TrainAsync(cancellation.Token);
             Assert.Equal(3, stopped.GlobalStep);
             Assert.EndsWith("checkpoint-3", stopped.OutputDirectory, StringComparison.Ordinal);
-            Assert.False(Directory.Exists(Path.Combine(interrupted.Path, DpoTrainer.FinalModelFolderName)));
+            Assert.False(File.Exists(Path.Combine(interrupted.Path, "model.safetensors")));
         }
 
         using (CausalLanguageModel policy = SyntheticPreferences.Model(attentionDropout: 0.1))
@@ -211,7 +211,8 @@ public sealed class DpoTrainerTests
         TrainingResult result = await trainer.TrainAsync();
         IReadOnlyDictionary<string, double> evaluation = await trainer.EvaluateAsync();
 
-        Assert.Equal(Path.Combine(folder.Path, DpoTrainer.FinalModelFolderName), result.OutputDirectory);
+        Assert.Equal(Path.GetFullPath(folder.Path), result.OutputDirectory);
+        Assert.True(File.Exists(Path.Combine(folder.Path, "model.safetensors")));
         using CausalLanguageModel saved = PretrainedModel.Load(result.OutputDirectory!);
         TinyTraining.AssertBitIdentical(TinyTraining.Snapshot(saved), policy);
         Assert.Contains(recorder.Logs, l => l.Metrics.ContainsKey("eval_rewards/accuracies"));
