@@ -10,6 +10,7 @@ var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Fa
     GenerateCommand.Create(),
     LogProbsCommand.Create(),
     TokenizeCommand.Create(),
+    SftCommand.Create(),
     DpoCommand.Create(),
 };
 

@@ -42,6 +42,44 @@ public sealed class TrainingCliTests
     }
 
     [Fact]
+    public void Sft_then_dpo_chain_like_the_recipe_and_the_result_generates()
+    {
+        using var temp = new TempDirectory();
+        string sftConfig = WriteConfig(temp, "sft.json", new Dictionary<string, object>
+        {
+            ["ModelPath"] = TestPaths.Fixture("tiny-llama"),
+            ["TrainFile"] = TestPaths.Fixture("data", "sft.jsonl"),
+            ["OutputDirectory"] = "sft",
+            ["MaxLength"] = 256,
+            ["MaxSteps"] = 2,
+            ["PerDeviceTrainBatchSize"] = 2,
+            ["LoggingSteps"] = 1,
+        });
+        string dpoConfig = WriteConfig(temp, "dpo.json", new Dictionary<string, object>
+        {
+            ["ModelPath"] = "sft",
+            ["TrainFile"] = TestPaths.Fixture("data", "prefs.parquet"),
+            ["OutputDirectory"] = "dpo",
+            ["MaxSteps"] = 1,
+            ["PerDeviceTrainBatchSize"] = 2,
+            ["MaxLength"] = 192,
+            ["MaxPromptLength"] = 96,
+        });
+
+        (int sftCode, string sftOut, string sftErr) = ZephyrCli.Run("sft", "--config", sftConfig);
+        Assert.True(sftCode == 0, sftErr);
+        Assert.Contains("mean_token_accuracy", sftOut, StringComparison.Ordinal);
+        (int dpoCode, _, string dpoErr) = ZephyrCli.Run("dpo", "--config", dpoConfig);
+        Assert.True(dpoCode == 0, dpoErr);
+
+        (int generateCode, string generated, string generateErr) = ZephyrCli.Run(
+            "generate", "--model", Path.Combine(temp.Path, "dpo"), "--prompt", "Hi", "--chat", "--max-new-tokens", "3", "--json");
+        Assert.True(generateCode == 0, generateErr);
+        using JsonDocument output = JsonDocument.Parse(generated);
+        Assert.True(output.RootElement.GetProperty("ids").GetArrayLength() > 0);
+    }
+
+    [Fact]
     public void Bad_training_configuration_is_one_line_with_exit_code_2()
     {
         using var temp = new TempDirectory();
