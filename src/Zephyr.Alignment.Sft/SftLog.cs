@@ -32,9 +32,6 @@ internal static partial class SftLog
     [LoggerMessage(EventId = 207, Level = LogLevel.Information, Message = "Final model saved to {Path}")]
     public static partial void FinalModelSaved(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "Step {Step}: eval_perplexity {Perplexity}")]
-    public static partial void Perplexity(ILogger logger, long step, double perplexity);
-
     [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "Training stopped at step {Step} before the end; no final model written (the checkpoint {Checkpoint} holds the model)")]
     public static partial void NoFinalModel(ILogger logger, long step, string? checkpoint);
 }

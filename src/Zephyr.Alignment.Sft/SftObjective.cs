@@ -21,6 +21,17 @@ namespace Zephyr.Alignment.Sft;
 /// </remarks>
 public sealed class SftObjective : ITrainingObjective<SftBatch>
 {
+    /// <summary>Adds <c>eval_perplexity</c> = exp(<c>eval_loss</c>): a perplexity is derived from the mean loss, never averaged.</summary>
+    /// <param name="evaluationMetrics">The evaluation's <c>eval_</c> metrics.</param>
+    public void AddDerivedEvaluationMetrics(IDictionary<string, double> evaluationMetrics)
+    {
+        ArgumentNullException.ThrowIfNull(evaluationMetrics);
+        if (evaluationMetrics.TryGetValue(MetricNames.Eval(MetricNames.Loss), out double loss))
+        {
+            evaluationMetrics[MetricNames.Eval(SftMetricNames.Perplexity)] = Math.Exp(loss);
+        }
+    }
+
     /// <inheritdoc />
     public ObjectiveOutput ComputeLoss(IPolicyModel policy, SftBatch batch, bool training)
     {

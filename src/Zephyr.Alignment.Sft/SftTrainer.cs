@@ -142,7 +142,7 @@ public sealed class SftTrainer : ITrainer, IDisposable
             }
 
             loop = new TrainingLoop<SftBatch>(
-                policy, new SftObjective(), train, Options, eval?.Data, [new PerplexityCallback(callbacks, logger)], logger);
+                policy, new SftObjective(), train, Options, eval?.Data, callbacks, logger);
             hasEvalData = eval is not null;
             TrainDataset = train;
             EvalDataset = eval?.Data;
@@ -194,11 +194,7 @@ public sealed class SftTrainer : ITrainer, IDisposable
             throw new InvalidOperationException("EvalFile is not set, so there is nothing to evaluate on.");
         }
 
-        IReadOnlyDictionary<string, double> metrics = await loop!.EvaluateAsync(cancellationToken).ConfigureAwait(false);
-        return new Dictionary<string, double>(metrics, StringComparer.Ordinal)
-        {
-            [MetricNames.Eval(SftMetricNames.Perplexity)] = Math.Exp(metrics[MetricNames.Eval(MetricNames.Loss)]),
-        };
+        return await loop!.EvaluateAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Disposes the model if this trainer loaded it.</summary>

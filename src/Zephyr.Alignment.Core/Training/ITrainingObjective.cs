@@ -21,4 +21,14 @@ public interface ITrainingObjective<TBatch>
     /// and calls <c>backward</c>) and this batch's metrics with <see cref="MetricNames"/> keys.
     /// </returns>
     ObjectiveOutput ComputeLoss(IPolicyModel policy, TBatch batch, bool training);
+
+    /// <summary>
+    /// Adds metrics derived from a whole evaluation's averages, such as a perplexity (which cannot be averaged per
+    /// batch). Called once per evaluation with the <c>eval_</c> metrics; what it adds is logged, written to
+    /// <c>metrics.jsonl</c> and returned like the rest. Default: nothing.
+    /// </summary>
+    /// <param name="evaluationMetrics">The evaluation's metrics, <c>eval_</c> keys; add to it.</param>
+    void AddDerivedEvaluationMetrics(IDictionary<string, double> evaluationMetrics)
+    {
+    }
 }

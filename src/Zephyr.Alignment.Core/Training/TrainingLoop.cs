@@ -256,6 +256,7 @@ public sealed class TrainingLoop<TBatch>(
             means[MetricNames.Eval(name)] = total;
         }
 
+        objective.AddDerivedEvaluationMetrics(means);
         return means;
     }
 

@@ -102,6 +102,8 @@ public sealed class SftTrainerTests
         IReadOnlyDictionary<string, double> evaluation = callback.Logs.Single(l => l.Metrics.ContainsKey("eval_loss")).Metrics;
         Assert.Equal(Math.Exp(evaluation["eval_loss"]), evaluation["eval_perplexity"], 12);
         Assert.Contains("eval_mean_token_accuracy", evaluation.Keys);
+        string evalLine = File.ReadAllLines(Path.Combine(result.OutputDirectory!, "metrics.jsonl")).Single(l => l.Contains("\"eval_loss\"", StringComparison.Ordinal));
+        Assert.Contains("\"eval_perplexity\"", evalLine, StringComparison.Ordinal);
 
         // The output folder is a Hugging Face checkpoint with the tokenizer and chat template, as zephyr generate and DPO load it.
         using CausalLanguageModel saved = PretrainedModel.Load(result.OutputDirectory!);
