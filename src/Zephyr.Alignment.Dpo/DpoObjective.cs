@@ -10,7 +10,7 @@ namespace Zephyr.Alignment.Dpo;
 /// <summary>
 /// The DPO loss of one batch for the shared <see cref="TrainingLoop{TBatch}"/>: one forward pass of the
 /// <c>[chosen; rejected]</c> rows through the policy, the summed completion log-probs, the reference's (precomputed or
-/// from the live <see cref="ReferenceModel"/>), the configured <see cref="ILossFunction"/>, and TRL's metrics.
+/// from a live <see cref="IReferenceModel"/>), the configured <see cref="ILossFunction"/>, and TRL's metrics.
 /// </summary>
 /// <remarks>
 /// <para>Metrics, with TRL's names and reductions (averaged by the loop over each logging window, <c>eval_</c> in evaluation):</para>
@@ -30,7 +30,7 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>
     private const long MetricChunkRows = 1024;
 
     private readonly ILossFunction loss;
-    private readonly ReferenceModel? reference;
+    private readonly IReferenceModel? reference;
 
     /// <summary>Creates the objective.</summary>
     /// <param name="loss">The preference loss (e.g. <c>DpoLosses.Create("sigmoid", beta: 0.01)</c>).</param>
@@ -38,7 +38,7 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>
     /// The live reference, used for batches without precomputed reference log-probs; <see langword="null"/> when every
     /// batch carries them.
     /// </param>
-    public DpoObjective(ILossFunction loss, ReferenceModel? reference = null)
+    public DpoObjective(ILossFunction loss, IReferenceModel? reference = null)
     {
         this.loss = loss ?? throw new ArgumentNullException(nameof(loss));
         this.reference = reference;
@@ -66,7 +66,7 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>
         }
         else
         {
-            ReferenceModel live = reference is { IsDisposed: false } ? reference : throw new InvalidOperationException(
+            IReferenceModel live = reference is { IsDisposed: false } ? reference : throw new InvalidOperationException(
                 "The batch carries no precomputed reference log-probs and the objective has no live reference model.");
             Tensor[] halves = live.SequenceLogProbs(ids, attention, completion, device).chunk(2);
             (referenceChosen, referenceRejected) = (halves[0], halves[1]);

@@ -67,7 +67,7 @@ public sealed class PrecomputedReferenceLogProbs
     /// <returns>The values, by example index.</returns>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static PrecomputedReferenceLogProbs Compute(
-        ReferenceModel reference,
+        IReferenceModel reference,
         IReadOnlyList<TokenizedPreference> examples,
         PreferenceCollator collator,
         int batchSize,

@@ -23,7 +23,7 @@ namespace Zephyr.Alignment.Dpo.Reference;
 /// caller asks for. It owns the wrapped model and disposes it.
 /// </para>
 /// </remarks>
-public sealed class ReferenceModel : IDisposable
+public sealed class ReferenceModel : IReferenceModel
 {
     private readonly IPolicyModel model;
     private readonly List<(string Name, Parameter Parameter)> parameters;
@@ -65,16 +65,16 @@ public sealed class ReferenceModel : IDisposable
     /// <summary>The device the reference runs on.</summary>
     public Device Device => Model.Device;
 
-    /// <summary>The dtype of its parameters.</summary>
+    /// <inheritdoc />
     public ScalarType DType => Model.DType;
 
-    /// <summary>Size of its output vocabulary.</summary>
+    /// <inheritdoc />
     public int VocabularySize => Model.VocabularySize;
 
     /// <summary>Number of parameter tensors frozen on construction.</summary>
     public int ParameterCount => parameters.Count;
 
-    /// <summary>True once disposed (for example after the reference log-probabilities were precomputed).</summary>
+    /// <inheritdoc />
     public bool IsDisposed => disposed;
 
     private IPolicyModel Model
