@@ -106,8 +106,8 @@ internal sealed class GenerationSession : IDisposable
         // Left padding gives pad slots position 0 (clamped); they are never attended to, so their value is irrelevant.
         Tensor positions = (attention.cumsum(1) - 1).clamp_min(0); // [B, S]
         Tensor logits = cache is null || steps == 0
-            ? model.Forward(pending, attention, positions, cache) // [B, S, V]
-            : model.Forward(pending, attention, positions.narrow(1, positions.shape[1] - 1, 1), cache); // [B, 1, V]
+            ? model.Forward(pending, attention, positions, cache, logitsToKeep: 1) // [B, 1, V]
+            : model.Forward(pending, attention, positions.narrow(1, positions.shape[1] - 1, 1), cache, logitsToKeep: 1); // [B, 1, V]
 
         // Processors and softmax run in float32 whatever the model dtype, as transformers upcasts the last logits.
         Tensor last = logits[.., -1].to(ScalarType.Float32); // [B, V]

@@ -116,10 +116,16 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel
     /// </param>
     /// <param name="positionIds">Positions of the new tokens <c>[B, T]</c>; null means <c>cache.Length .. cache.Length + T - 1</c>.</param>
     /// <param name="cache">The cache of earlier passes, or null to run the whole sequence.</param>
-    /// <returns>Logits <c>[B, T, V]</c> in the model dtype; the caller owns the tensor.</returns>
-    /// <exception cref="ArgumentException">A shape does not match.</exception>
-    public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, KeyValueCache? cache)
+    /// <param name="logitsToKeep">
+    /// Compute logits for the last N positions only (transformers' <c>logits_to_keep</c>); 0 keeps all. Generation
+    /// needs only the last position, and a prompt's full <c>[B, T, V]</c> logits are large (2,048 tokens × a 32k
+    /// vocabulary is 256 MB per row in float32).
+    /// </param>
+    /// <returns>Logits <c>[B, T, V]</c> (<c>[B, N, V]</c> with <paramref name="logitsToKeep"/>) in the model dtype; the caller owns the tensor.</returns>
+    /// <exception cref="ArgumentException">A shape does not match, or <paramref name="logitsToKeep"/> is negative.</exception>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, KeyValueCache? cache, long logitsToKeep = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(logitsToKeep);
         ArgumentNullException.ThrowIfNull(inputIds);
         if (inputIds.dim() != 2)
         {
@@ -164,6 +170,11 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel
         for (int i = 0; i < body.Layers.Count; i++)
         {
             hidden = body.Layers[i].Forward(hidden, cos, sin, mask, cache?[i]);
+        }
+
+        if (logitsToKeep > 0 && logitsToKeep < length)
+        {
+            hidden = hidden.narrow(1, length - logitsToKeep, logitsToKeep); // [B, N, H]
         }
 
         hidden = body.Norm.forward(hidden);

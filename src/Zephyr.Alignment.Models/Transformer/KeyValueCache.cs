@@ -2,7 +2,7 @@ namespace Zephyr.Alignment.Models;
 
 /// <summary>
 /// Keys and values of every layer from earlier forward passes, so generation only runs the new tokens.
-/// Pass the same instance to successive <see cref="CausalLanguageModel.Forward(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor?, TorchSharp.torch.Tensor?, KeyValueCache?)"/>
+/// Pass the same instance to successive <see cref="CausalLanguageModel.Forward(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor?, TorchSharp.torch.Tensor?, KeyValueCache?, long)"/>
 /// calls; the attention mask given to each call covers the cached positions plus the new ones.
 /// </summary>
 public sealed class KeyValueCache : IDisposable
