@@ -14,7 +14,8 @@ namespace Zephyr.Alignment.Training;
 /// <para>A checkpoint folder holds:</para>
 /// <list type="bullet">
 /// <item><c>config.json</c>, <c>*.safetensors</c>, tokenizer files: the policy, written by <see cref="IPolicyModel.Save"/>.</item>
-/// <item><c>trainable_parameters.bin</c>: the trainable parameters, bit-exact, in TorchSharp's tensor format with names.</item>
+/// <item><c>trainable_parameters.bin</c>: the trainable parameters, bit-exact, in TorchSharp's tensor format with names — only for
+/// policies that cannot reload their own saved folder (<see cref="IReloadableWeights"/>); others keep the weights once, in the policy folder.</item>
 /// <item><c>optimizer.bin</c>: TorchSharp's AdamW state (per parameter: step count, first and second moments; per group: hyperparameters).</item>
 /// <item><c>trainer_state.json</c>: step, epoch, data position, schedule, seed, running counts, last metrics.</item>
 /// <item><c>training_options.json</c>: the options of the run that wrote it.</item>
@@ -116,7 +117,13 @@ public static class CheckpointManager
         {
             // The policy first: Save replaces its destination folder, so it must not come after our own files.
             policy.Save(temporary);
-            WriteFile(System.IO.Path.Combine(temporary, ParametersFileName), writer => WriteParameters(writer, parameters));
+
+            // A policy that can read its own saved folder back needs no second copy of the weights (14 GB for 7B in bf16).
+            if (policy.GetService(typeof(IReloadableWeights)) is not IReloadableWeights)
+            {
+                WriteFile(System.IO.Path.Combine(temporary, ParametersFileName), writer => WriteParameters(writer, parameters));
+            }
+
             WriteFile(System.IO.Path.Combine(temporary, OptimizerFileName), optimizer.save_state_dict);
             WriteFile(System.IO.Path.Combine(temporary, OptionsFileName), writer => writer.Write(JsonSerializer.SerializeToUtf8Bytes(options, options.GetType(), Json)));
             WriteFile(System.IO.Path.Combine(temporary, StateFileName), writer => writer.Write(JsonSerializer.SerializeToUtf8Bytes(state, Json)));
@@ -178,10 +185,25 @@ public static class CheckpointManager
         }
     }
 
-    /// <summary>Copies the saved values into <paramref name="parameters"/>, checking names, dtypes and shapes first.</summary>
-    internal static void LoadParameters(string checkpoint, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
+    /// <summary>
+    /// Restores the trainable parameters: from <c>trainable_parameters.bin</c> when the checkpoint has one, checking
+    /// names, dtypes and shapes first, otherwise from the policy's own saved folder (<see cref="IReloadableWeights"/>).
+    /// </summary>
+    internal static void LoadParameters(string checkpoint, IPolicyModel policy, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
     {
         string path = System.IO.Path.Combine(checkpoint, ParametersFileName);
+        if (!File.Exists(path))
+        {
+            if (policy.GetService(typeof(IReloadableWeights)) is not IReloadableWeights reloadable)
+            {
+                throw new InvalidDataException(
+                    $"'{checkpoint}' has no {ParametersFileName} and this policy cannot reload the weights of its saved folder (IReloadableWeights).");
+            }
+
+            reloadable.ReloadWeights(checkpoint);
+            return;
+        }
+
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
         if (reader.ReadString() != ParametersMagic || reader.ReadInt32() != 1)

@@ -456,7 +456,7 @@ public sealed class TrainingLoop<TBatch>(
                 $"Cannot resume exactly from {checkpoint}: {string.Join("; ", mismatches)}. Use the settings of the run that wrote it, or start a new run.");
         }
 
-        CheckpointManager.LoadParameters(checkpoint, parameters);
+        CheckpointManager.LoadParameters(checkpoint, policy, parameters);
         CheckpointManager.LoadOptimizer(checkpoint, optimizer);
         run.Step = state.GlobalStep;
         run.LastSavedStep = state.GlobalStep;

@@ -71,6 +71,22 @@ public static class PretrainedModel
     }
 
     /// <summary>
+    /// Copies the weights of a checkpoint folder into an existing <paramref name="model"/> of the same configuration, with the
+    /// checks of <see cref="Load"/> (every tensor present once, names and shapes matching); same-dtype weights are copied bit-exactly.
+    /// </summary>
+    /// <param name="model">The model to overwrite.</param>
+    /// <param name="directory">A folder written by <see cref="Save"/> (or any checkpoint of the same shape).</param>
+    /// <exception cref="CheckpointException">The folder does not hold exactly this model's tensors; the message names the file and tensor.</exception>
+    internal static void ReloadWeights(CausalLanguageModel model, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        var (weightFiles, index, indexPath) = FindWeightFiles(Path.GetFullPath(directory));
+        using var noGrad = no_grad();
+        LoadWeights(model, weightFiles, index, indexPath);
+    }
+
+    /// <summary>
     /// Writes <paramref name="model"/> as a Hugging Face checkpoint folder: <c>config.json</c> (dtype updated, other keys kept),
     /// the weights in the model dtype (sharded above <see cref="ModelSaveOptions.MaxShardSizeBytes"/>, with an index), and the
     /// tokenizer and generation files of the folder it was loaded from. Everything is written to a temporary sibling folder

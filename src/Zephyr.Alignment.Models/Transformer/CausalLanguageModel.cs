@@ -17,7 +17,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -222,6 +222,9 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel
 
     /// <inheritdoc />
     public void Save(string directory) => PretrainedModel.Save(this, directory);
+
+    /// <inheritdoc />
+    public void ReloadWeights(string directory) => PretrainedModel.ReloadWeights(this, directory);
 
     /// <inheritdoc />
     public object? GetService(Type serviceType)

@@ -11,7 +11,7 @@ namespace Zephyr.Alignment.Tests.Training;
 public sealed class CheckpointResumeTests
 {
     private static readonly string[] CheckpointFiles =
-        ["config.json", "model.safetensors", "trainable_parameters.bin", "optimizer.bin", "trainer_state.json", "training_options.json"];
+        ["config.json", "model.safetensors", "optimizer.bin", "trainer_state.json", "training_options.json"];
 
     /// <summary>12 examples, micro-batches of 2, 2 per step: 3 steps per epoch, 3 epochs, cosine with warmup, dropout on.</summary>
     private static TrainingOptions ResumeOptions(string output)
@@ -64,6 +64,35 @@ public sealed class CheckpointResumeTests
         Assert.Equal(
             File.ReadAllLines(Path.Combine(uninterruptedOutput.Path, TrainingLoop<Tensor>.MetricsFileName)),
             File.ReadAllLines(Path.Combine(interruptedOutput.Path, TrainingLoop<Tensor>.MetricsFileName)));
+    }
+
+    [Fact]
+    public void A_policy_that_cannot_reload_its_saved_folder_gets_a_parameter_file_and_still_resumes_exactly()
+    {
+        using var uninterruptedOutput = new TempDirectory();
+        using var interruptedOutput = new TempDirectory();
+        Dictionary<string, byte[]> expected;
+        using (CausalLanguageModel model = TinyTraining.Model(attentionDropout: 0.1))
+        {
+            Loop(model, ResumeOptions(uninterruptedOutput.Path)).Run();
+            expected = TinyTraining.Snapshot(model);
+        }
+
+        using (CausalLanguageModel model = TinyTraining.Model(attentionDropout: 0.1))
+        {
+            using var cancellation = new CancellationTokenSource();
+            var stopper = new RecordingCallback { AfterStep = p => { if (p.GlobalStep == 4) { cancellation.Cancel(); } } };
+            Loop(new OpaquePolicy(model), ResumeOptions(interruptedOutput.Path), stopper).Run(cancellation.Token);
+        }
+
+        Assert.True(File.Exists(Path.Combine(interruptedOutput.Path, "checkpoint-4", "trainable_parameters.bin")));
+        using (CausalLanguageModel model = TinyTraining.Model(seed: 99, attentionDropout: 0.1))
+        {
+            TrainingOptions options = ResumeOptions(interruptedOutput.Path);
+            options.ResumeFromCheckpoint = "latest";
+            Assert.Equal(9, Loop(new OpaquePolicy(model), options).Run().GlobalStep);
+            TinyTraining.AssertBitIdentical(expected, model);
+        }
     }
 
     [Fact]
@@ -134,6 +163,9 @@ public sealed class CheckpointResumeTests
             {
                 Assert.True(File.Exists(Path.Combine(checkpoint, file)), $"{checkpoint} lacks {file}");
             }
+
+            // The model can reload its own folder (IReloadableWeights), so the weights are stored once, not twice.
+            Assert.False(File.Exists(Path.Combine(checkpoint, "trainable_parameters.bin")));
         }
 
         // The policy folder is a Hugging Face checkpoint holding the trained weights exactly.
@@ -177,5 +209,32 @@ public sealed class CheckpointResumeTests
         options.MaxSteps = 2;
         options.ResumeFromCheckpoint = "latest";
         Assert.Equal(2, Loop(model, options).Run().GlobalStep);
+    }
+}
+
+/// <summary>A policy that offers no optional capabilities (as a user's own IPolicyModel might): everything else delegates.</summary>
+internal sealed class OpaquePolicy(IPolicyModel inner) : IPolicyModel
+{
+    public int VocabularySize => inner.VocabularySize;
+
+    public Device Device => inner.Device;
+
+    public ScalarType DType => inner.DType;
+
+    public bool IsTraining => inner.IsTraining;
+
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null) => inner.Forward(inputIds, attentionMask, positionIds);
+
+    public IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> NamedTrainableParameters() => inner.NamedTrainableParameters();
+
+    public void MoveTo(Device device, ScalarType? dtype = null) => inner.MoveTo(device, dtype);
+
+    public void SetTrainingMode(bool training) => inner.SetTrainingMode(training);
+
+    public void Save(string directory) => inner.Save(directory);
+
+    public void Dispose()
+    {
+        // The test owns the wrapped model.
     }
 }
