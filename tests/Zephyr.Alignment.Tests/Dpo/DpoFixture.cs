@@ -34,6 +34,41 @@ internal static class DpoFixture
 
     public static JsonElement Find(IEnumerable<JsonElement> cases, string id) => cases.Single(c => Id(c) == id);
 
+    /// <summary>The numbers of a nested JSON array, in row-major order.</summary>
+    public static double[] Flat(JsonElement nested)
+    {
+        var values = new List<double>();
+        void Walk(JsonElement e)
+        {
+            if (e.ValueKind == JsonValueKind.Array)
+            {
+                foreach (JsonElement child in e.EnumerateArray())
+                {
+                    Walk(child);
+                }
+            }
+            else
+            {
+                values.Add(e.GetDouble());
+            }
+        }
+
+        Walk(nested);
+        return [.. values];
+    }
+
+    /// <summary>A nested JSON array (e.g. the token-level cases' logits [2B, T, V]) as a tensor of its shape.</summary>
+    public static Tensor Nested(JsonElement nested, ScalarType dtype)
+    {
+        var shape = new List<long>();
+        for (JsonElement e = nested; e.ValueKind == JsonValueKind.Array; e = e[0])
+        {
+            shape.Add(e.GetArrayLength());
+        }
+
+        return tensor(Flat(nested), dtype).reshape([.. shape]);
+    }
+
     public static double[] Doubles(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetDouble())];
 
     public static long[] Longs(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetInt64())];

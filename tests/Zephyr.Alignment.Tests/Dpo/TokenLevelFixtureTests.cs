@@ -24,16 +24,16 @@ public sealed class TokenLevelFixtureTests
         JsonElement expected = c.GetProperty("outputs");
         double beta = c.GetProperty("params").GetProperty("beta").GetDouble();
         using var scope = NewDisposeScope();
-        Tensor ids = Nested(inputs.GetProperty("input_ids"), ScalarType.Int64);
-        Tensor completionMask = Nested(inputs.GetProperty("completion_mask"), ScalarType.Int64);
+        Tensor ids = DpoFixture.Nested(inputs.GetProperty("input_ids"), ScalarType.Int64);
+        Tensor completionMask = DpoFixture.Nested(inputs.GetProperty("completion_mask"), ScalarType.Int64);
 
-        using CompletionLogProbs policyLogps = TokenLogProbs.ForCompletions(Nested(inputs.GetProperty("policy_logits"), ScalarType.Float64), ids, completionMask);
-        using CompletionLogProbs referenceLogps = TokenLogProbs.ForCompletions(Nested(inputs.GetProperty("ref_logits"), ScalarType.Float64), ids, completionMask);
+        using CompletionLogProbs policyLogps = TokenLogProbs.ForCompletions(DpoFixture.Nested(inputs.GetProperty("policy_logits"), ScalarType.Float64), ids, completionMask);
+        using CompletionLogProbs referenceLogps = TokenLogProbs.ForCompletions(DpoFixture.Nested(inputs.GetProperty("ref_logits"), ScalarType.Float64), ids, completionMask);
         (Tensor policyTokens, Tensor policySums, Tensor shiftedCounts) = (policyLogps.PerToken, policyLogps.Sum, policyLogps.TokenCount);
         (Tensor referenceTokens, Tensor referenceSums) = (referenceLogps.PerToken, referenceLogps.Sum);
 
-        Approx.Relative(Flat(expected.GetProperty("per_token_logps")), Approx.Values(policyTokens.flatten()), Relative, "per_token_logps");
-        Approx.Relative(Flat(expected.GetProperty("ref_per_token_logps")), Approx.Values(referenceTokens.flatten()), Relative, "ref_per_token_logps");
+        Approx.Relative(DpoFixture.Flat(expected.GetProperty("per_token_logps")), Approx.Values(policyTokens.flatten()), Relative, "per_token_logps");
+        Approx.Relative(DpoFixture.Flat(expected.GetProperty("ref_per_token_logps")), Approx.Values(referenceTokens.flatten()), Relative, "ref_per_token_logps");
         Tensor[] policy = policySums.chunk(2);
         Tensor[] reference = referenceSums.chunk(2);
         Approx.Relative(DpoFixture.Doubles(expected.GetProperty("chosen_logps")), Approx.Values(policy[0]), Relative, "chosen_logps");
@@ -80,38 +80,5 @@ public sealed class TokenLevelFixtureTests
         var error = Assert.Throws<ArgumentException>(() => TokenLogProbs.ForCompletions(logits, ids, zeros(2, 4, dtype: ScalarType.Int64)));
         Assert.Contains("[2, 4]", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => TokenLogProbs.ForCompletions(zeros(2, 1, 7, dtype: ScalarType.Float64), zeros(2, 1, dtype: ScalarType.Int64), zeros(2, 1, dtype: ScalarType.Int64)));
-    }
-
-    private static double[] Flat(JsonElement nested)
-    {
-        var values = new List<double>();
-        void Walk(JsonElement e)
-        {
-            if (e.ValueKind == JsonValueKind.Array)
-            {
-                foreach (JsonElement child in e.EnumerateArray())
-                {
-                    Walk(child);
-                }
-            }
-            else
-            {
-                values.Add(e.GetDouble());
-            }
-        }
-
-        Walk(nested);
-        return [.. values];
-    }
-
-    private static Tensor Nested(JsonElement nested, ScalarType dtype)
-    {
-        var shape = new List<long>();
-        for (JsonElement e = nested; e.ValueKind == JsonValueKind.Array; e = e[0])
-        {
-            shape.Add(e.GetArrayLength());
-        }
-
-        return tensor(Flat(nested), dtype).reshape([.. shape]);
     }
 }

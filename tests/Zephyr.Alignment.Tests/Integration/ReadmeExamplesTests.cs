@@ -23,7 +23,7 @@ public sealed class ReadmeExamplesTests
         string text = tokenizer.Decode(answer.TokenIds, skipSpecialTokens: true);
 
         Assert.InRange(answer.TokenIds.Count, 1, 8);
-        Assert.NotNull(text);
+        Assert.DoesNotContain("</s>", text, StringComparison.Ordinal); // special tokens left out, as the README prints it
         Assert.EndsWith("<|assistant|>\n", prompt.Rendered.Text, StringComparison.Ordinal);
     }
 

@@ -25,11 +25,11 @@ public sealed class DpoObjectiveTests
         JsonElement expected = c.GetProperty("outputs");
         double beta = c.GetProperty("params").GetProperty("beta").GetDouble();
         using var scope = NewDisposeScope();
-        Tensor ids = Nested(inputs.GetProperty("input_ids"), ScalarType.Int64);
-        Tensor attention = Nested(inputs.GetProperty("attention_mask"), ScalarType.Int64);
-        Tensor completion = Nested(inputs.GetProperty("completion_mask"), ScalarType.Int64);
-        Tensor policyLogits = Nested(inputs.GetProperty("policy_logits"), ScalarType.Float64);
-        Tensor[] reference = TokenLogProbs.ForCompletions(Nested(inputs.GetProperty("ref_logits"), ScalarType.Float64), ids, completion).Sum.chunk(2);
+        Tensor ids = DpoFixture.Nested(inputs.GetProperty("input_ids"), ScalarType.Int64);
+        Tensor attention = DpoFixture.Nested(inputs.GetProperty("attention_mask"), ScalarType.Int64);
+        Tensor completion = DpoFixture.Nested(inputs.GetProperty("completion_mask"), ScalarType.Int64);
+        Tensor policyLogits = DpoFixture.Nested(inputs.GetProperty("policy_logits"), ScalarType.Float64);
+        Tensor[] reference = TokenLogProbs.ForCompletions(DpoFixture.Nested(inputs.GetProperty("ref_logits"), ScalarType.Float64), ids, completion).Sum.chunk(2);
 
         ObjectiveOutput result = DpoObjective.FromLogits(policyLogits, ids, attention, completion, reference[0], reference[1], DpoLosses.Create("sigmoid", beta));
 
@@ -78,33 +78,5 @@ public sealed class DpoObjectiveTests
 
         Assert.True(result.Loss.requires_grad);
         Assert.All(policy.NamedTrainableParameters(), p => Assert.NotNull(p.Parameter.grad));
-    }
-
-    private static Tensor Nested(JsonElement nested, ScalarType dtype)
-    {
-        var shape = new List<long>();
-        for (JsonElement e = nested; e.ValueKind == JsonValueKind.Array; e = e[0])
-        {
-            shape.Add(e.GetArrayLength());
-        }
-
-        var values = new List<double>();
-        void Walk(JsonElement e)
-        {
-            if (e.ValueKind == JsonValueKind.Array)
-            {
-                foreach (JsonElement child in e.EnumerateArray())
-                {
-                    Walk(child);
-                }
-            }
-            else
-            {
-                values.Add(e.GetDouble());
-            }
-        }
-
-        Walk(nested);
-        return tensor(values.ToArray(), dtype).reshape([.. shape]);
     }
 }
