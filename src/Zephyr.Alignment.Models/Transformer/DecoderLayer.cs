@@ -29,6 +29,13 @@ internal sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Whether training-mode passes apply dropout (attention dropout is the only one).</summary>
+    public bool DropoutEnabled
+    {
+        get => selfAttention.DropoutEnabled;
+        set => selfAttention.DropoutEnabled = value;
+    }
+
     /// <summary><c>[B, T, H]</c> → <c>[B, T, H]</c>; see <see cref="Attention.Forward"/> for the other arguments.</summary>
     public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)
     {
