@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Spectre.Console;
 using Zephyr.Alignment.Runtime;
 using Zephyr.Alignment.Training;
@@ -10,15 +11,12 @@ using Zephyr.Alignment.Training;
 namespace Zephyr.Alignment.Cli.Commands;
 
 /// <summary>
-/// The shape every training command shares (<c>zephyr sft</c>, <c>zephyr dpo</c>): <c>--config FILE.json</c> plus
+/// The shape every training command shares (<c>zephyr sft</c>, <c>zephyr dpo</c>): <c>--config FILE.json|.yaml</c> plus
 /// <c>--key value</c> overrides, the library registered through DI as an application would, a progress display,
 /// and the final model in the output folder. Ctrl+C stops after the current optimizer step and keeps a checkpoint.
 /// </summary>
 internal static class TrainingCommand
 {
-    /// <summary>Configuration keys that choose the policy's device rather than a trainer option.</summary>
-    private static readonly string[] DeviceKeys = ["device", "dtype", "allowcpufallback"];
-
     /// <param name="name">The command name.</param>
     /// <param name="description">The help text.</param>
     /// <param name="headlineMetric">The metric shown beside the loss while training.</param>
@@ -36,24 +34,35 @@ internal static class TrainingCommand
     {
         var config = new Option<FileInfo>("--config", "-c")
         {
-            Description = "JSON file of options (the stage's option names, or TRL's spellings such as learning_rate); " +
-                "relative paths in it are relative to the file. Add Device/DType for the policy's device.",
+            Description = "JSON or YAML file of options (the stage's option names, TRL's spellings such as learning_rate, or an alignment-handbook " +
+                "recipe as published); relative paths in it are relative to the file. Add Device/DType for the policy's device.",
             Required = true,
         };
+        var dataset = new Option<string[]>("--dataset")
+        {
+            Description = "Where a Hub dataset named by the recipe (dataset_mixer, dataset_name) is on disk: ID=FOLDER (holding SPLIT.parquet or .jsonl) " +
+                "or ID:SPLIT=FILE; repeatable. Nothing is downloaded.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var verbose = new Option<bool>("--verbose") { Description = "Log the library's informational messages too." };
+        var validateOnly = new Option<bool>("--validate-only")
+        {
+            Description = "Read, map and validate the configuration (files must exist), print the resolved options as JSON, and exit without training.",
+        };
         var command = new Command(name, description + " Any other --key value pair overrides the config file (e.g. --learning_rate 1e-6).")
         {
             config,
+            dataset,
             verbose,
+            validateOnly,
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellationToken) =>
         {
             FileInfo file = parse.GetValue(config)!;
-            IConfiguration settings = TrainingConfiguration.Load(file, parse.UnmatchedTokens);
-            (IConfiguration deviceSettings, IConfiguration stageSettings) = Split(settings);
-            TOptions options = TrainingConfiguration.Bind(stageSettings, new TOptions(), file.Name);
-            TorchDeviceOptions device = TrainingConfiguration.Bind(deviceSettings, new TorchDeviceOptions(), file.Name);
+            TrainingConfiguration settings = TrainingConfiguration.Load(file, parse.UnmatchedTokens, parse.GetValue(dataset) ?? [], typeof(TOptions));
+            TOptions options = settings.Bind(new TOptions(), device: false);
+            TorchDeviceOptions device = settings.Bind(new TorchDeviceOptions(), device: true);
             string baseDirectory = file.DirectoryName ?? Directory.GetCurrentDirectory();
             resolvePaths(options, path => string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory));
             options.OutputDirectory = Path.GetFullPath(options.OutputDirectory, baseDirectory);
@@ -73,27 +82,43 @@ internal static class TrainingCommand
             register(builder, target => TrainingConfiguration.CopyInto(options, target));
 
             await using ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-            ITrainer trainer = resolveTrainer(provider);
+            ILogger configLog = provider.GetRequiredService<ILoggerFactory>().CreateLogger("Zephyr.Alignment.Cli.Configuration");
+            foreach (string warning in settings.Warnings)
+            {
+                // With --validate-only, stdout holds only the options' JSON.
+                if (parse.GetValue(validateOnly))
+                {
+                    await Console.Error.WriteLineAsync($"zephyr: warning: {warning}");
+                }
+                else
+                {
+                    CliLog.ConfigurationWarning(configLog, warning);
+                }
+            }
+
+            ITrainer trainer;
+            try
+            {
+                if (parse.GetValue(validateOnly))
+                {
+                    TOptions resolved = provider.GetRequiredService<IOptions<TOptions>>().Value;
+                    Console.WriteLine(JsonSerializer.Serialize(resolved, resolved.GetType(), new JsonSerializerOptions { WriteIndented = true }));
+                    return 0;
+                }
+
+                trainer = resolveTrainer(provider);
+            }
+            catch (OptionsValidationException e)
+            {
+                // Say where each bad value came from: the config file or the command line.
+                throw new CliInputException(string.Join(" ", e.Failures.Select(settings.Annotate)), e);
+            }
+
             TrainingResult result = await display.RunAsync(() => trainer.TrainAsync(cancellationToken));
             PrintSummary(result, cancellationToken.IsCancellationRequested);
             return cancellationToken.IsCancellationRequested ? 130 : 0;
         });
         return command;
-    }
-
-    private static (IConfiguration Device, IConfiguration Stage) Split(IConfiguration settings)
-    {
-        var device = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var stage = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach ((string key, string? value) in settings.AsEnumerable())
-        {
-            if (value is not null)
-            {
-                (DeviceKeys.Contains(key, StringComparer.OrdinalIgnoreCase) ? device : stage)[key] = value;
-            }
-        }
-
-        return (new ConfigurationBuilder().AddInMemoryCollection(device).Build(), new ConfigurationBuilder().AddInMemoryCollection(stage).Build());
     }
 
     private static void PrintSummary(TrainingResult result, bool cancelled)

@@ -1,67 +1,100 @@
+using System.Collections;
 using Microsoft.Extensions.Configuration;
 
 namespace Zephyr.Alignment.Cli.Commands;
 
 /// <summary>
-/// The configuration of a training command: a JSON file, then <c>--key value</c> overrides from the command line.
-/// Keys match option names ignoring case, underscores and hyphens, so TRL spellings (<c>learning_rate</c>,
-/// <c>--max-length</c>) and ours (<c>LearningRate</c>) both work; an unknown key is an error, not a silent no-op.
+/// The configuration of a training command: a JSON or YAML file (the alignment-handbook's recipes as published), then
+/// <c>--key value</c> overrides from the command line. Keys match option names ignoring case, underscores and hyphens,
+/// so TRL spellings (<c>learning_rate</c>, <c>--max-length</c>) and ours (<c>LearningRate</c>) both work, and
+/// <see cref="RecipeKeys"/> maps the handbook's own names (<c>model_name_or_path</c>, <c>dataset_mixer</c>, ...).
+/// An unknown key is an error, not a silent no-op; a bad value names where it came from (the file or the command line).
 /// </summary>
-internal static class TrainingConfiguration
+internal sealed class TrainingConfiguration
 {
-    public static IConfiguration Load(FileInfo file, IReadOnlyList<string> overrides)
+    /// <summary>Configuration keys that choose the policy's device rather than a trainer option.</summary>
+    private static readonly string[] DeviceKeys = ["device", "dtype", "allowcpufallback"];
+
+    private readonly Dictionary<string, string?> file;
+    private readonly Dictionary<string, string?> commandLine;
+
+    private TrainingConfiguration(string fileName, Dictionary<string, string?> file, Dictionary<string, string?> commandLine, List<string> warnings)
     {
-        if (!file.Exists)
+        FileName = fileName;
+        this.file = file;
+        this.commandLine = commandLine;
+        Warnings = warnings;
+    }
+
+    /// <summary>The config file's name, for messages.</summary>
+    public string FileName { get; }
+
+    /// <summary>Keys accepted without effect here (Hub upload, logging backends, ...), one message each, for the log at Warning.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>Reads the file and the overrides and maps recipe keys onto the options of <paramref name="optionsType"/>.</summary>
+    /// <param name="configFile">The JSON or YAML file.</param>
+    /// <param name="overrides">The <c>--key value</c> tokens.</param>
+    /// <param name="datasets">The <c>--dataset ID[:SPLIT]=PATH</c> mappings of Hub dataset names to local files.</param>
+    /// <param name="optionsType">The stage's options class.</param>
+    public static TrainingConfiguration Load(FileInfo configFile, IReadOnlyList<string> overrides, IReadOnlyList<string> datasets, Type optionsType)
+    {
+        if (!configFile.Exists)
         {
-            throw new CliInputException($"config file '{file.FullName}' does not exist");
+            throw new CliInputException($"config file '{configFile.FullName}' does not exist");
         }
 
-        IConfigurationRoot raw;
+        List<KeyValuePair<string, string?>> raw = IsYaml(configFile) ? YamlSettings.Read(configFile) : ReadJson(configFile);
+        IEnumerable<KeyValuePair<string, string?>> cliRaw;
         try
         {
-            raw = new ConfigurationBuilder()
-                .AddJsonFile(file.FullName, optional: false, reloadOnChange: false)
-                .AddCommandLine(overrides.ToArray())
-                .Build();
+            cliRaw = new ConfigurationBuilder().AddCommandLine([.. overrides]).Build().AsEnumerable();
         }
-        catch (Exception e) when (e is FormatException or InvalidDataException)
+        catch (FormatException e)
         {
-            // The JSON reader's own message (line and byte position) is on the inner exception.
-            string detail = e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
-            throw new CliInputException($"{file.Name}: {detail}", e);
+            throw new CliInputException($"command line: {e.Message}", e);
         }
 
-        var normalized = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach ((string key, string? value) in raw.AsEnumerable())
+        var warnings = new List<string>();
+        var recipe = new RecipeKeys(optionsType, DatasetMapping.Parse(datasets), warnings);
+        Dictionary<string, string?> fromFile = recipe.Translate(raw, configFile.Name);
+        Dictionary<string, string?> fromCommandLine = recipe.Translate([.. cliRaw.Where(p => p.Value is not null)], "command line");
+
+        // A key given on the command line replaces the file's, lists included (the binder would append to a bound list).
+        foreach (string top in fromCommandLine.Keys.Select(TopKey).Distinct(StringComparer.OrdinalIgnoreCase).ToList())
         {
-            if (value is not null)
+            foreach (string key in fromFile.Keys.Where(k => string.Equals(TopKey(k), top, StringComparison.OrdinalIgnoreCase)).ToList())
             {
-                normalized[Normalize(key)] = value;
+                fromFile.Remove(key);
             }
         }
 
-        return new ConfigurationBuilder().AddInMemoryCollection(normalized).Build();
+        recipe.ResolveDatasets(fromFile, fromCommandLine, configFile.Name);
+        ScalarsToLists(fromFile, optionsType);
+        ScalarsToLists(fromCommandLine, optionsType);
+        return new TrainingConfiguration(configFile.Name, fromFile, fromCommandLine, warnings);
     }
 
-    /// <summary>Binds <paramref name="configuration"/> onto <paramref name="options"/>, rejecting unknown keys and bad values.</summary>
-    public static T Bind<T>(IConfiguration configuration, T options, string file)
+    /// <summary>Binds the stage's (or, with <paramref name="device"/>, the device's) keys onto <paramref name="options"/>: the file's, then the command line's.</summary>
+    public T Bind<T>(T options, bool device)
         where T : class
     {
-        try
+        Bind(options, Select(file, device), FileName);
+        Bind(options, Select(commandLine, device), "command line");
+        return options;
+    }
+
+    /// <summary>Says where an option named at the start of a validation message was set, when it was set.</summary>
+    public string Annotate(string failure)
+    {
+        string option = new(failure.TakeWhile(char.IsLetterOrDigit).ToArray());
+        string key = option.ToLowerInvariant();
+        if (commandLine.Keys.Any(k => string.Equals(TopKey(k), key, StringComparison.OrdinalIgnoreCase)))
         {
-            configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-            return options;
+            return $"command line: {failure}";
         }
-        catch (InvalidOperationException e) when (e.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal))
-        {
-            // The binder lists the unknown keys after the last colon; say it in the user's terms.
-            string keys = e.Message[(e.Message.LastIndexOf(':') + 1)..].Trim();
-            throw new CliInputException($"{file}: unknown option(s) {keys}", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new CliInputException($"{file}: {e.Message}", e);
-        }
+
+        return file.Keys.Any(k => string.Equals(TopKey(k), key, StringComparison.OrdinalIgnoreCase)) ? $"{FileName}: {failure}" : failure;
     }
 
     /// <summary>Copies every public settable property of <paramref name="source"/> onto <paramref name="target"/>.</summary>
@@ -78,16 +111,70 @@ internal static class TrainingConfiguration
         }
     }
 
-    /// <summary>TRL / <c>TrainingArguments</c> names that differ from ours by more than case and underscores, normalized.</summary>
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["outputdir"] = "outputdirectory",
-        ["overwriteoutputdir"] = "overwriteoutputdirectory",
-    };
+    /// <summary>A key without underscores or hyphens, per segment (<c>learning_rate</c> → <c>learningrate</c>).</summary>
+    public static string Normalize(string key)
+        => string.Join(':', key.Split(':').Select(part => part.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)));
 
-    private static string Normalize(string key)
+    public static string TopKey(string key) => key.Split(':')[0];
+
+    private static void Bind<T>(T options, Dictionary<string, string?> values, string origin)
+        where T : class
     {
-        string normalized = string.Join(':', key.Split(':').Select(part => part.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)));
-        return Aliases.GetValueOrDefault(normalized, normalized);
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        try
+        {
+            configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("ErrorOnUnknownConfiguration", StringComparison.Ordinal))
+        {
+            // The binder lists the unknown keys after the last colon; say it in the user's terms.
+            string keys = e.Message[(e.Message.LastIndexOf(':') + 1)..].Trim();
+            throw new CliInputException($"{origin}: unknown option(s) {keys}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            string detail = e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
+            throw new CliInputException($"{origin}: {detail}", e);
+        }
+    }
+
+    private static Dictionary<string, string?> Select(Dictionary<string, string?> values, bool device)
+        => values.Where(p => DeviceKeys.Contains(TopKey(p.Key), StringComparer.OrdinalIgnoreCase) == device)
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
+
+    private static void ScalarsToLists(Dictionary<string, string?> values, Type optionsType)
+    {
+        // TRL accepts "loss_type: ipo" for a list option; the binder would not bind a scalar to a list.
+        foreach (System.Reflection.PropertyInfo property in optionsType.GetProperties())
+        {
+            bool isList = property.PropertyType != typeof(string) && typeof(IEnumerable).IsAssignableFrom(property.PropertyType)
+                && !typeof(IDictionary).IsAssignableFrom(property.PropertyType);
+            if (isList && values.Remove(property.Name, out string? scalar))
+            {
+                values[property.Name + ":0"] = scalar;
+            }
+        }
+    }
+
+    private static bool IsYaml(FileInfo file)
+        => file.Extension.Equals(".yaml", StringComparison.OrdinalIgnoreCase) || file.Extension.Equals(".yml", StringComparison.OrdinalIgnoreCase);
+
+    private static List<KeyValuePair<string, string?>> ReadJson(FileInfo configFile)
+    {
+        try
+        {
+            return [.. new ConfigurationBuilder().AddJsonFile(configFile.FullName, optional: false, reloadOnChange: false).Build().AsEnumerable().Where(p => p.Value is not null)];
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException)
+        {
+            // The JSON reader's own message (line and byte position) is on the inner exception.
+            string detail = e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
+            throw new CliInputException($"{configFile.Name}: {detail}", e);
+        }
     }
 }
