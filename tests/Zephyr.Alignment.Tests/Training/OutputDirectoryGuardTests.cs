@@ -206,6 +206,33 @@ public sealed class OutputDirectoryGuardTests
         Assert.Contains("trains once", again.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_sft_trainer_refuses_a_used_folder_before_reading_data_and_trains_once()
+    {
+        using var folder = new TempDirectory();
+        string train = Sft.SftTestKit.WriteConversations(folder.File("train.jsonl"), Sft.CapitalLetterTask.Training(twoTurn: 2).Take(4));
+        string output = folder.File("out");
+        Directory.CreateDirectory(Path.Combine(output, "checkpoint-2"));
+        var options = new Zephyr.Alignment.Sft.SftOptions
+        {
+            TrainFile = train, OutputDirectory = output, MaxLength = 128, MaxSteps = 1, PerDeviceTrainBatchSize = 2, SaveSteps = 0, SaveTotalLimit = 0,
+        };
+        using CausalLanguageModel model = Sft.SftTestKit.TinyModel();
+        using (var refused = new Zephyr.Alignment.Sft.SftTrainer(model, Sft.SftTestKit.Tokenizer, options))
+        {
+            var error = await Assert.ThrowsAsync<OutputDirectoryInUseException>(() => refused.TrainAsync());
+            Assert.Contains("checkpoint-2/", error.Message, StringComparison.Ordinal);
+            Assert.Null(refused.DataReport); // nothing was read or loaded
+        }
+
+        options.OverwriteOutputDirectory = true;
+        using var trainer = new Zephyr.Alignment.Sft.SftTrainer(model, Sft.SftTestKit.Tokenizer, options);
+        Assert.Equal(1, (await trainer.TrainAsync()).GlobalStep);
+        Assert.False(Directory.Exists(Path.Combine(output, "checkpoint-2")));
+        var again = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.TrainAsync());
+        Assert.Contains("trains once", again.Message, StringComparison.Ordinal);
+    }
+
     private static string MakeCheckpoint(TempDirectory folder, long step)
     {
         string path = Path.Combine(folder.Path, CheckpointManager.Prefix + step);
