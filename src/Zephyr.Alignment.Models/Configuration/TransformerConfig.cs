@@ -292,6 +292,8 @@ public sealed class TransformerConfig
         return NoRopeLayers is { } flags ? flags[layer] != 0 : (layer + 1) % (NoRopeLayerInterval ?? 4) != 0;
     }
 
+    private readonly HashSet<string> explicitNulls = new(StringComparer.Ordinal);
+
     private const string FullAttention = "full_attention";
     private const string SlidingAttention = "sliding_attention";
 
@@ -369,7 +371,9 @@ public sealed class TransformerConfig
         TransformerConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<TransformerConfig>(File.ReadAllText(path), SerializerOptions);
+            string text = File.ReadAllText(path);
+            config = JsonSerializer.Deserialize<TransformerConfig>(text, SerializerOptions);
+            config?.RememberExplicitNulls(text);
         }
         catch (JsonException e)
         {
@@ -396,6 +400,7 @@ public sealed class TransformerConfig
         try
         {
             config = JsonSerializer.Deserialize<TransformerConfig>(json, SerializerOptions);
+            config?.RememberExplicitNulls(json);
         }
         catch (JsonException e)
         {
@@ -418,6 +423,12 @@ public sealed class TransformerConfig
     public string ToJson(ScalarType? savedDType = null)
     {
         JsonObject node = JsonSerializer.SerializeToNode(this, SerializerOptions)!.AsObject();
+        foreach (string key in explicitNulls.Where(k => !node.ContainsKey(k)))
+        {
+            // Written as null again (transformers writes "sliding_window": null), not dropped like an absent key.
+            node[key] = null;
+        }
+
         if (savedDType is { } dtype)
         {
             string name = Runtime.TorchDevices.DTypeName(dtype);
@@ -507,6 +518,24 @@ public sealed class TransformerConfig
         if (!(ResolvedRopeTheta > 0))
         {
             throw new CheckpointException($"rope_theta {ResolvedRopeTheta} in '{sourceName}' must be positive.", sourceName);
+        }
+    }
+
+    /// <summary>Records the typed keys the file sets to null, so that <see cref="ToJson"/> writes them back.</summary>
+    private void RememberExplicitNulls(string json)
+    {
+        using JsonDocument document = JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        foreach (JsonProperty property in document.RootElement.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Null && !AdditionalProperties.ContainsKey(property.Name))
+            {
+                explicitNulls.Add(property.Name);
+            }
         }
     }
 

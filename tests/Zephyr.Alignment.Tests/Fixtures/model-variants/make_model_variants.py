@@ -593,19 +593,31 @@ def compute_expected(W, cfg, seed, name, wrong):
         "items": items, "max_abs_diff_f32_vs_f64": r8(d32_64),
     }
 
+    # Item 0 meets eos before its last step (so stopping at eos is exercised), item 1 never does.
     grs = rstate(seed, "greedy:" + name)
-    chosen, tried = [], 0
-    while len(chosen) < 2 and tried < 400:
+    eos_item, plain, tried = None, None, 0
+    while (eos_item is None or plain is None) and tried < 3000:
         tried += 1
         prompt = [BOS_ID] + random_ids(grs, int(grs.randint(4, 12)))
         new32, m32 = greedy(W, cfg, prompt, 16, f32)
+        has_eos = EOS_ID in new32[:-1]
+        if (has_eos and eos_item is not None) or (not has_eos and plain is not None):
+            continue
         if min(m32) < GREEDY_MIN_MARGIN or greedy(W, cfg, prompt, 16, f64)[0] != new32:
             continue
-        chosen.append({"prompt_ids": prompt, "new_ids": new32, "min_top1_top2_logit_margin": r8(min(m32)),
-                       "same_tokens_in_f64": True})
-    assert len(chosen) == 2, name
+        item = {"prompt_ids": prompt, "new_ids": new32, "eos_appeared": EOS_ID in new32,
+                "first_eos_index": new32.index(EOS_ID) if EOS_ID in new32 else None,
+                "min_top1_top2_logit_margin": r8(min(m32)), "same_tokens_in_f64": True}
+        if has_eos:
+            eos_item = item
+        else:
+            plain = item
+    assert eos_item is not None and plain is not None, f"{name}: no greedy prompt meeting eos in {tried} candidates"
+    chosen = [eos_item, plain]
     out["greedy"] = {"definition": "16 new tokens, full recomputation each step, argmax of the last position, no eos stop; "
-                                   "prompts drawn until top1 - top2 >= %g at every step and float64 agrees" % GREEDY_MIN_MARGIN,
+                                   "prompts drawn until top1 - top2 >= %g at every step and float64 agrees; item 0 is the first "
+                                   "such prompt whose continuation meets eos (id 2) before its last step, item 1 the first "
+                                   "that does not" % GREEDY_MIN_MARGIN,
                      "max_new_tokens": 16, "items": chosen, "prompt_candidates_tried": tried}
 
     sanity = {}
@@ -710,10 +722,11 @@ def make_rope_cases(root):
         evals = []
         for L in seq_lens:
             inv_freq, att = rope_frequencies(cfg, seq_len=L)
-            pos = torch.tensor(positions)
-            cos, sin = cos_sin(inv_freq, att, pos, torch.float32)
+            # The positions of one call; for dynamic its largest position is L - 1, which sets the frequencies.
+            call = positions if rope_parameters(cfg)["rope_type"] != "dynamic" else [sorted({p for p in positions[0] if p < L} | {L - 1})]
+            cos, sin = cos_sin(inv_freq, att, torch.tensor(call), torch.float32)
             evals.append({"seq_len": L, "inv_freq": [float(v) for v in inv_freq.tolist()], "attention_scaling": float(att),
-                          "positions": positions[0], "cos": r8list(cos[0]), "sin": r8list(sin[0])})
+                          "positions": call[0], "cos": r8list(cos[0]), "sin": r8list(sin[0])})
         cases.append({"name": name, "description": desc, "config": cfg, "resolved_rope_parameters": rope_parameters(cfg),
                       "evaluations": evals})
     out = {
