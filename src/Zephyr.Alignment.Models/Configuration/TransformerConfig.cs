@@ -544,7 +544,7 @@ public sealed class TransformerConfig
         if (ModelType == "qwen2" && AttentionBias is not null)
         {
             throw new CheckpointException(
-                $"attention_bias {AttentionBias} in '{sourceName}' is not a Qwen2 setting: Qwen2 always has q/k/v biases and no o_proj bias. Remove the key.", sourceName);
+                $"attention_bias {(AttentionBias.Value ? "true" : "false")} in '{sourceName}' is not a Qwen2 setting: Qwen2 always has q/k/v biases and no o_proj bias. Remove the key.", sourceName);
         }
 
         if (ModelType is "qwen2" or "qwen3" && MlpBias is true)
