@@ -216,38 +216,22 @@ public sealed class RopeScaling
     }
 
     private static string? ReadString(JsonElement element, string name, string key, string sourceName)
-    {
-        if (!element.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw new CheckpointException($"{key}.{name} in '{sourceName}' must be a string; got {value.ValueKind}.", sourceName);
-    }
+        => Read(element, name, key, sourceName, "a string", v => v.ValueKind == JsonValueKind.String ? v.GetString() : null);
 
     private static double? ReadNumber(JsonElement element, string name, string key, string sourceName)
-    {
-        if (!element.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        return value.ValueKind == JsonValueKind.Number
-            ? value.GetDouble()
-            : throw new CheckpointException($"{key}.{name} in '{sourceName}' must be a number; got {value.ValueKind}.", sourceName);
-    }
+        => Read(element, name, key, sourceName, "a number", v => v.ValueKind == JsonValueKind.Number ? v.GetDouble() : (double?)null);
 
     private static bool? ReadBool(JsonElement element, string name, string key, string sourceName)
+        => Read(element, name, key, sourceName, "true or false", v => v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : (bool?)null);
+
+    /// <summary>The value of <paramref name="name"/>: null when absent or null, else <paramref name="convert"/>'s result, which is null for a wrong kind.</summary>
+    private static T? Read<T>(JsonElement element, string name, string key, string sourceName, string expected, Func<JsonElement, T?> convert)
     {
         if (!element.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
         {
-            return null;
+            return default;
         }
 
-        return value.ValueKind is JsonValueKind.True or JsonValueKind.False
-            ? value.GetBoolean()
-            : throw new CheckpointException($"{key}.{name} in '{sourceName}' must be true or false; got {value.ValueKind}.", sourceName);
+        return convert(value) ?? throw new CheckpointException($"{key}.{name} in '{sourceName}' must be {expected}; got {value.ValueKind}.", sourceName);
     }
 }
