@@ -570,6 +570,13 @@ public sealed class TransformerConfig
             throw new CheckpointException($"no_rope_layers in '{sourceName}' is a SmolLM3 setting; model_type '{ModelType}' applies rotary embeddings on every layer.", sourceName);
         }
 
+        if (ModelType is "llama" or "mistral" && UseSlidingWindow is true)
+        {
+            throw new CheckpointException(
+                $"use_sliding_window true in '{sourceName}' is not a setting of model_type '{ModelType}' (Llama has no window; Mistral applies sliding_window on every layer).",
+                sourceName);
+        }
+
         if (LayerTypes is { } types)
         {
             if (types.Count != NumHiddenLayers || types.Any(t => t is not (FullAttention or SlidingAttention)))

@@ -113,6 +113,7 @@ public sealed class HubConfigTests
     [InlineData("Llama-3.2-1B", "no_rope_layers", "[1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]", "SmolLM3 setting")]
     [InlineData("Llama-3.2-1B", "layer_types", "[\"sliding_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\"]", "mixes attention kinds")]
     [InlineData("Qwen3-0.6B", "layer_types", "[\"chunked_attention\"]", "layer_types")]
+    [InlineData("Mistral-7B-v0.3", "use_sliding_window", "true", "use_sliding_window true")]
     [InlineData("Qwen3-0.6B", "architectures", "[\"Qwen3MoeForCausalLM\"]", "Qwen3MoeForCausalLM")]
     public void Settings_the_model_would_ignore_are_refused(string name, string key, string value, string expectedFragment)
     {
