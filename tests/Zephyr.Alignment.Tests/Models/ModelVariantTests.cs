@@ -143,6 +143,25 @@ public sealed class ModelVariantTests(ITestOutputHelper output)
         Assert.True(ModelFixtures.BitEqual(model.Forward(ModelFixtures.Ids(ids)), reloaded.Forward(ModelFixtures.Ids(ids))));
     }
 
+    [Theory]
+    [MemberData(nameof(VariantNames))]
+    public void Backward_reaches_every_parameter_of_the_variant(string fixture)
+    {
+        // Biases, q_norm/k_norm and the NoPE layer's projections all take part in the loss.
+        using var model = ModelFixtures.Load(fixture);
+        model.SetTrainingMode(true);
+        using var scope = NewDisposeScope();
+        Tensor ids = ModelFixtures.Ids([1, 200, 62, 154, 74, 204, 61, 167, 95, 68, 198, 17], [1, 112, 149, 215, 70, 0, 0, 0, 0, 0, 0, 0]);
+        Tensor mask = ModelFixtures.Ids([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+        Tensor logits = model.Forward(ids, mask); // [B, T, V]
+        nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, model.VocabularySize), ids[.., 1..].reshape(-1)).backward();
+
+        var parameters = model.NamedTrainableParameters().ToList();
+        Assert.Equal(ModelFixtures.Expected(fixture).GetProperty("resolved").GetProperty("qk_norm").GetBoolean(),
+            parameters.Any(p => p.Name.EndsWith("self_attn.q_norm.weight", StringComparison.Ordinal)));
+        Assert.All(parameters, p => Assert.True(p.Parameter.grad is { } grad && grad.abs().sum().item<float>() > 0, $"{p.Name} got no gradient"));
+    }
+
     public static TheoryData<string> VariantNames => new(ModelFixtures.Variants);
 
     private void AssertWrongVariant(string fixture, string variant, Action<JsonObject> editConfig)
