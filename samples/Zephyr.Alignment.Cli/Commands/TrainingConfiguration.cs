@@ -138,7 +138,10 @@ internal sealed class TrainingConfiguration
         }
         catch (InvalidOperationException e)
         {
-            string detail = e.InnerException is { } inner ? $"{e.Message} {inner.Message}" : e.Message;
+            // The inner converter message ends with " (Parameter 'value')", which means nothing at a shell prompt.
+            string detail = e.InnerException is ArgumentException { ParamName: { } name } inner
+                ? $"{e.Message} {inner.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)}"
+                : e.InnerException is { } other ? $"{e.Message} {other.Message}" : e.Message;
             throw new CliInputException($"{origin}: {detail}", e);
         }
     }
