@@ -7,8 +7,12 @@ namespace Zephyr.Alignment.Aif;
 /// <summary>Checks <see cref="AifOptions"/>, reporting every problem at once.</summary>
 public sealed class AifOptionsValidator : IValidateOptions<AifOptions>
 {
-    /// <summary>Whether the teacher section must name a model (false when the application supplies an <c>IPreferenceJudge</c>).</summary>
-    public bool RequireTeacher { get; init; } = true;
+    /// <summary>
+    /// Whether each generator and the teacher must name where its model is (<c>ModelPath</c> or <c>Endpoint</c> +
+    /// <c>Model</c>). Default true, for configurations the clients are built from (the CLI); false where the
+    /// application hands <see cref="Running.AifRunner"/> ready clients and its own judge.
+    /// </summary>
+    public bool RequireModelSources { get; init; } = true;
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, AifOptions options)
@@ -33,7 +37,7 @@ public sealed class AifOptionsValidator : IValidateOptions<AifOptions>
         {
             for (int i = 0; i < options.Generators.Count; i++)
             {
-                CheckGenerator(options.Generators[i], $"Generators:{i}", failures);
+                CheckGenerator(options.Generators[i], $"Generators:{i}", RequireModelSources, failures);
             }
 
             foreach (var duplicate in options.Generators.GroupBy(g => g.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
@@ -48,7 +52,7 @@ public sealed class AifOptionsValidator : IValidateOptions<AifOptions>
             }
         }
 
-        if (RequireTeacher)
+        if (RequireModelSources)
         {
             CheckTeacher(options.Teacher, failures);
         }
@@ -92,14 +96,18 @@ public sealed class AifOptionsValidator : IValidateOptions<AifOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static void CheckGenerator(GeneratorOptions g, string at, List<string> failures)
+    private static void CheckGenerator(GeneratorOptions g, string at, bool requireSource, List<string> failures)
     {
         if (string.IsNullOrWhiteSpace(g.Name))
         {
             failures.Add($"{at}:Name is required.");
         }
 
-        CheckSource(g.ModelPath, g.Endpoint, g.Model, $"{at} ('{g.Name}')", failures);
+        if (requireSource)
+        {
+            CheckSource(g.ModelPath, g.Endpoint, g.Model, $"{at} ('{g.Name}')", failures);
+        }
+
         if (!double.IsFinite(g.Temperature) || g.Temperature < 0)
         {
             failures.Add($"{at}:Temperature must be 0 (greedy) or positive; got {g.Temperature}.");

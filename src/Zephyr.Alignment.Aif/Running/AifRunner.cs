@@ -40,7 +40,7 @@ public sealed partial class AifRunner
     private readonly Lock _appendLock = new();
 
     /// <summary>Creates a runner.</summary>
-    /// <param name="options">The run's settings, validated here. The Teacher section is not read: it describes the judge for whoever builds it (the CLI builds a <see cref="ChatPreferenceJudge"/> from it).</param>
+    /// <param name="options">The run's settings, validated here. Where the models are (ModelPath, Endpoint, the Teacher section) is not read here: it is for whoever builds the clients and the judge (the CLI does).</param>
     /// <param name="generators">One per <see cref="AifOptions.Generators"/>, same names, same order.</param>
     /// <param name="judge">The teacher.</param>
     /// <param name="judgeDescription">What the judge is (the teacher's endpoint and model, or a type name), recorded in the manifest.</param>
@@ -53,7 +53,7 @@ public sealed partial class AifRunner
         ArgumentNullException.ThrowIfNull(generators);
         ArgumentNullException.ThrowIfNull(judge);
         ArgumentException.ThrowIfNullOrWhiteSpace(judgeDescription);
-        ValidateOptionsResult result = new AifOptionsValidator { RequireTeacher = false }.Validate(null, options);
+        ValidateOptionsResult result = new AifOptionsValidator { RequireModelSources = false }.Validate(null, options);
         if (result.Failed)
         {
             throw new OptionsValidationException(nameof(AifOptions), typeof(AifOptions), result.Failures);
