@@ -156,7 +156,7 @@ public sealed class AifRunnerTests : IDisposable
             new(options.Generators[1], _model),
             new(options.Generators[2], unreachable),
         };
-        var teacher = new RuleBasedTeacher.ChatClient(garble: n => n % 4 == 2); // honesty is always garbled
+        var teacher = new RuleBasedTeacher.ChatClient(garble: (_, aspect) => aspect == FeedbackAspect.Honesty);
         var judge = new ChatPreferenceJudge(teacher, new ChatPreferenceJudgeOptions { MaxAttempts = 1 });
         AifSummary summary = await new AifRunner(options, generators, judge, "rule-based chat teacher").RunAsync();
 

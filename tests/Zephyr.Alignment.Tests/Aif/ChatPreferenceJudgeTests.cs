@@ -34,7 +34,7 @@ public sealed class ChatPreferenceJudgeTests
     [Fact]
     public async Task A_refused_answer_is_asked_again_within_the_bound()
     {
-        var teacher = new RuleBasedTeacher.ChatClient(garble: n => n == 1);
+        var teacher = new RuleBasedTeacher.ChatClient(garble: (n, _) => n == 1);
         PreferenceJudgement judgement = await new ChatPreferenceJudge(teacher).JudgeAsync(Request);
         Assert.Equal(5, teacher.Requests);
         Assert.Equal(0, judgement.FailureCount);
@@ -44,7 +44,7 @@ public sealed class ChatPreferenceJudgeTests
     public async Task An_aspect_refused_every_time_is_a_recorded_failure_with_the_raw_answer_never_a_guess()
     {
         // Requests 1-3 are the first aspect (instruction following): all garbled.
-        var teacher = new RuleBasedTeacher.ChatClient(garble: n => n <= 3);
+        var teacher = new RuleBasedTeacher.ChatClient(garble: (n, _) => n <= 3);
         PreferenceJudgement judgement = await new ChatPreferenceJudge(teacher, new ChatPreferenceJudgeOptions { MaxAttempts = 3 }).JudgeAsync(Request);
 
         Assert.Equal(3 + 3, teacher.Requests);

@@ -41,10 +41,10 @@ internal static partial class RuleBasedTeacher
 
     /// <summary>
     /// The same rules behind a chat model: it reads an <see cref="UltraFeedbackRubric"/> request and answers the way real
-    /// teachers do (bold labels, 4/5, reversed order, prose around the blocks). <paramref name="garble"/> decides, per
-    /// request number, whether to answer something unparseable instead.
+    /// teachers do (bold labels, 4/5, reversed order, prose around the blocks). <paramref name="garble"/> decides, from
+    /// the request number and aspect, whether to answer something unparseable instead.
     /// </summary>
-    public sealed partial class ChatClient(Func<int, bool>? garble = null) : IChatClient
+    public sealed partial class ChatClient(Func<int, FeedbackAspect, bool>? garble = null) : IChatClient
     {
         private int _requests;
 
@@ -54,12 +54,12 @@ internal static partial class RuleBasedTeacher
         {
             int number = Interlocked.Increment(ref _requests);
             string request = messages.Last().Text;
-            if (garble?.Invoke(number) == true)
+            FeedbackAspect aspect = FeedbackAspects.All.Single(a => request.StartsWith(UltraFeedbackRubric.Criterion(a), StringComparison.Ordinal));
+            if (garble?.Invoke(number, aspect) == true)
             {
                 return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "I like Text 1 best. Rating: eleven")));
             }
 
-            FeedbackAspect aspect = FeedbackAspects.All.Single(a => request.StartsWith(UltraFeedbackRubric.Criterion(a), StringComparison.Ordinal));
             string prompt = Regex.Match(request, @"## Instruction\n(.*?)\n\n## Texts", RegexOptions.Singleline).Groups[1].Value;
             var texts = TextBlock().Matches(request).Select(m => (Number: int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Text: m.Groups[2].Value)).ToArray();
             var answer = new StringBuilder("Here are my ratings.\n\n");
