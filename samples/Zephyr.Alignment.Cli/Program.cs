@@ -4,7 +4,7 @@ using Zephyr.Alignment.Cli.Commands;
 using Zephyr.Alignment.Models;
 
 // The zephyr tool. Exit codes: 0 success, 1 unexpected failure, 2 bad input (usage, missing file or folder,
-// malformed line, invalid checkpoint). Errors are one line on stderr; never a stack trace.
+// malformed line, invalid checkpoint), 130 cancelled. Errors are one line on stderr; never a stack trace.
 var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Face Llama/Mistral checkpoints (Zephyr.Alignment).")
 {
     GenerateCommand.Create(),
@@ -12,6 +12,8 @@ var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Fa
     TokenizeCommand.Create(),
     SftCommand.Create(),
     DpoCommand.Create(),
+    AifCommand.Create(),
+    ServeCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);
