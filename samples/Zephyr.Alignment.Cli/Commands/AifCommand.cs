@@ -51,6 +51,11 @@ internal static class AifCommand
             }
 
             options.Teacher.ModelPath = Resolve(options.Teacher.ModelPath);
+            if (!string.IsNullOrWhiteSpace(options.PromptsFile) && !File.Exists(options.PromptsFile))
+            {
+                throw new CliInputException($"{file.Name}: PromptsFile '{options.PromptsFile}' does not exist");
+            }
+
             ValidateOptionsResult valid = new AifOptionsValidator().Validate(null, options);
             if (valid.Failed)
             {
