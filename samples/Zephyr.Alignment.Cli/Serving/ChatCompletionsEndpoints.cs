@@ -158,20 +158,22 @@ internal static class ChatCompletionsEndpoints
         }
 
         var options = new ChatOptions();
-        if (Number(root, "temperature", 0, 2) is { Error: { } e1 })
+        var numbers = new Dictionary<string, double?>();
+        foreach ((string name, double min, double max) in new[] { ("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0), ("frequency_penalty", -2.0, 2.0), ("presence_penalty", -2.0, 2.0) })
         {
-            return (e1, null);
+            (IResult? error, double? value) = Number(root, name, min, max);
+            if (error is not null)
+            {
+                return (error, null);
+            }
+
+            numbers[name] = value;
         }
 
-        options.Temperature = (float?)Number(root, "temperature", 0, 2).Value;
-        if (Number(root, "top_p", 0, 1) is { Error: { } e2 })
-        {
-            return (e2, null);
-        }
-
-        options.TopP = (float?)Number(root, "top_p", 0, 1).Value;
-        options.FrequencyPenalty = (float?)Number(root, "frequency_penalty", -2, 2).Value;
-        options.PresencePenalty = (float?)Number(root, "presence_penalty", -2, 2).Value;
+        options.Temperature = (float?)numbers["temperature"];
+        options.TopP = (float?)numbers["top_p"];
+        options.FrequencyPenalty = (float?)numbers["frequency_penalty"];
+        options.PresencePenalty = (float?)numbers["presence_penalty"];
         string tokensField = root.TryGetProperty("max_completion_tokens", out _) ? "max_completion_tokens" : "max_tokens";
         (IResult? tokensError, double? maxTokens) = Number(root, tokensField, 1, double.MaxValue);
         if (tokensError is not null)

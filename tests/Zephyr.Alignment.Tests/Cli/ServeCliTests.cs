@@ -100,6 +100,7 @@ public sealed class ServeCliTests(ServeFixture server) : IClassFixture<ServeFixt
     [InlineData("{\"model\": \"tiny\", \"messages\": []}", HttpStatusCode.BadRequest, null)]
     [InlineData("{\"model\": \"tiny\", \"messages\": [{\"role\": \"tool\", \"content\": \"x\"}]}", HttpStatusCode.BadRequest, null)]
     [InlineData("{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"temperature\": 3}", HttpStatusCode.BadRequest, null)]
+    [InlineData("{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"presence_penalty\": 9}", HttpStatusCode.BadRequest, null)]
     public async Task Bad_requests_get_openai_style_errors_with_4xx_codes(string body, HttpStatusCode status, string? code)
     {
         using HttpResponseMessage response = await _http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
