@@ -66,12 +66,13 @@ internal static class ChatCompletionsEndpoints
                 return OpenAIError.Create(StatusCodes.Status404NotFound, $"The model '{modelName.GetString()}' does not exist; this server has {string.Join(", ", models.Select(m => m.Id))}.", "model", "model_not_found");
             }
 
-            if (ParseRequest(root, model) is { Error: { } error })
+            (IResult? error, (List<ChatMessage>, ChatOptions, bool, bool)? request) = ParseRequest(root, model);
+            if (error is not null)
             {
                 return error;
             }
 
-            (List<ChatMessage> messages, ChatOptions options, bool stream, bool includeUsage) = ParseRequest(root, model).Request!.Value;
+            (List<ChatMessage> messages, ChatOptions options, bool stream, bool includeUsage) = request!.Value;
             try
             {
                 if (!stream)
