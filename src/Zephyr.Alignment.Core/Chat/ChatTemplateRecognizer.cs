@@ -104,24 +104,42 @@ public static class ChatTemplateRecognizer
         return entry is not null;
     }
 
-    /// <summary>Returns the template equivalent to <paramref name="chatTemplate"/>.</summary>
+    /// <summary>
+    /// Returns the template that renders <paramref name="chatTemplate"/>: the hand-written equivalent of a
+    /// <see cref="Catalog"/> entry (the same text, proven by the Jinja fixtures), else a <see cref="JinjaChatTemplate"/>
+    /// that interprets the source itself.
+    /// </summary>
     /// <param name="chatTemplate">The Jinja source.</param>
-    /// <param name="sourceFile">Where it came from, for the error message.</param>
-    /// <exception cref="ChatTemplateNotRecognizedException">No catalogue entry matches.</exception>
+    /// <param name="sourceFile">Where it came from, for error messages.</param>
+    /// <exception cref="ChatTemplateException">The source uses Jinja outside the supported subset; the message names the construct.</exception>
     public static IChatTemplate Recognize(string chatTemplate, string? sourceFile = null)
     {
         ArgumentNullException.ThrowIfNull(chatTemplate);
-        if (TryRecognize(chatTemplate, out ChatTemplateCatalogEntry? entry))
+        return TryRecognize(chatTemplate, out ChatTemplateCatalogEntry? entry)
+            ? entry.Template
+            : new JinjaChatTemplate(chatTemplate, sourceFile);
+    }
+
+    /// <summary>
+    /// The chat template a checkpoint ships (see <see cref="Recognize"/>), or, when it has none, the Zephyr
+    /// template of the alignment-handbook (as the handbook does for base models) with a Warning through
+    /// <paramref name="logger"/> saying so.
+    /// </summary>
+    /// <param name="tokenizer">The checkpoint's tokenizer.</param>
+    /// <param name="logger">Receives the warning when the default is used.</param>
+    /// <param name="sourceFile">Where the tokenizer came from, for messages.</param>
+    /// <exception cref="ChatTemplateException">The checkpoint's template uses Jinja outside the supported subset.</exception>
+    public static IChatTemplate ForTokenizer(ITokenizer tokenizer, Microsoft.Extensions.Logging.ILogger logger, string? sourceFile = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (tokenizer.ChatTemplate is { } source)
         {
-            return entry.Template;
+            return Recognize(source, sourceFile);
         }
 
-        string where = sourceFile is null ? "The chat_template" : $"The chat_template in '{sourceFile}'";
-        throw new ChatTemplateNotRecognizedException(
-            $"{where} is not one of the templates this library can reproduce exactly " +
-            $"(known: {string.Join(", ", Catalog.Select(e => e.Id))}). Select a template by name instead, " +
-            $"e.g. ChatTemplates.Default.Get(\"zephyr\"); registered names: {string.Join(", ", ChatTemplates.Default.Names)}.",
-            sourceFile);
+        ChatLog.DefaultTemplate(logger, sourceFile ?? "the tokenizer", ZephyrChatTemplate.TemplateName);
+        return ChatTemplates.Default.Get(ZephyrChatTemplate.TemplateName);
     }
 
     /// <summary>Recognises the <see cref="ITokenizer.ChatTemplate"/> of <paramref name="tokenizer"/>.</summary>
