@@ -40,7 +40,7 @@ internal sealed class JinjaParser
                 case JinjaTokenKind.End:
                     if (endTags.Length > 0)
                     {
-                        throw _error($"tag '{endTags[0]}'", "is missing (the template ends first)", token.Line);
+                        throw _error($"tag '{endTags[^1]}'", "is missing (the template ends first)", token.Line);
                     }
 
                     endTag = null;
