@@ -6,15 +6,16 @@ namespace Zephyr.Alignment.Chat;
 
 /// <summary>
 /// Maps a checkpoint's Jinja <c>chat_template</c> (from <c>tokenizer_config.json</c>) to the
-/// <see cref="IChatTemplate"/> that renders the same text, so a fine-tune uses the format the model shipped with.
+/// <see cref="IChatTemplate"/> that renders the same text, so a fine-tune uses the format the model shipped with:
+/// the hand-written template of a <see cref="Catalog"/> entry, or else a <see cref="JinjaChatTemplate"/> that
+/// interprets the source.
 /// </summary>
 /// <remarks>
 /// <para><b>Rule.</b> A template is recognised only when its source equals a <see cref="Catalog"/> entry after
 /// canonicalisation: whitespace inside <c>{% %}</c>/<c>{{ }}</c> tags is ignored, string literals are compared by
 /// value, comments are dropped, and text outside tags is compared exactly after transformers' whitespace handling
 /// (<c>trim_blocks</c>, <c>lstrip_blocks</c>, <c>-</c> markers). No substring sniffing: a template that differs
-/// in anything that can change the output is not recognised, and
-/// <see cref="ChatTemplateNotRecognizedException"/> tells the user to select a template by name.</para>
+/// in anything that can change the output is not recognised, and is rendered by <see cref="JinjaChatTemplate"/>.</para>
 /// <para>Recognised templates reproduce <c>apply_chat_template</c>; in particular the Zephyr entry does not insert
 /// an empty system turn (select <c>zephyr</c> by name for the alignment-handbook's preprocessing).</para>
 /// <para>Catalogue (sources in each entry's <see cref="ChatTemplateCatalogEntry.Description"/>): the

@@ -102,4 +102,19 @@ public sealed class JinjaChatTemplateReferenceTests
         Assert.All(answers, answer => Assert.DoesNotContain("Bye.", answer, StringComparison.Ordinal));
         Assert.Contains(answers, answer => answer.Length > "Goodbye.".Length);
     }
+
+    [Fact]
+    public void Encode_chat_with_gemma3_masks_exactly_the_answers_and_their_end_of_turn()
+    {
+        // A SentencePiece-style tokenizer.json with its real template: the path SFT takes for a Gemma checkpoint.
+        var tokenizer = Zephyr.Alignment.Tokenization.HuggingFaceTokenizer.FromFolder(Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "gemma3"));
+        var template = new JinjaChatTemplate(Templates()["gemma-3"], sourceFile: "gemma-3");
+
+        TokenizedChat chat = tokenizer.EncodeChat(template, [ConversationMessage.User("Hello"), ConversationMessage.Assistant("Hello world!")]);
+
+        Assert.False(chat.SpecialTokensAdded); // the template writes <bos> itself
+        Assert.Equal(tokenizer.BosToken!.Id, chat.InputIds[0]);
+        string masked = tokenizer.Decode(chat.InputIds.Where((_, i) => chat.AssistantMask[i]));
+        Assert.Equal("Hello world!<end_of_turn>", masked);
+    }
 }
