@@ -105,8 +105,8 @@ internal sealed class TokenizerJsonDefinition
             }
             else
             {
-                definition.ReadSentencePieceNormalizer(Property(root, "normalizer"));
-                definition.ReadSentencePiecePreTokenizer(Property(root, "pre_tokenizer"));
+                definition.ReadNormalizer(Property(root, "normalizer"));
+                definition.ReadPreTokenizer(Property(root, "pre_tokenizer"));
                 definition.ReadSentencePieceDecoder(Property(root, "decoder"));
             }
 
@@ -208,25 +208,67 @@ internal sealed class TokenizerJsonDefinition
         }
     }
 
+    private void ReadDecoder(JsonElement decoder)
+    {
+        string? type = decoder.ValueKind == JsonValueKind.Object ? StringProperty(decoder, "type") : null;
+        if (type == "ByteLevel")
+        {
+            return;
+        }
+
+        if (type == "Sequence")
+        {
+            JsonElement[] inner = [.. Property(decoder, "decoders").EnumerateArray()];
+            if (inner.Length == 1)
+            {
+                ReadDecoder(inner[0]);
+                return;
+            }
+        }
+
+        throw Unsupported($"decoder '{type ?? "null"}' (only ByteLevel is supported)");
+    }
+
     private void ReadNormalizer(JsonElement normalizer)
     {
-        if (normalizer.ValueKind == JsonValueKind.Null || normalizer.ValueKind == JsonValueKind.Undefined)
+        if (normalizer.ValueKind != JsonValueKind.Object)
         {
             return;
         }
 
         string? type = StringProperty(normalizer, "type");
+        if (IsByteLevel && type is not ("Sequence" or "NFC"))
+        {
+            throw Unsupported($"normalizer '{type}' in a byte-level BPE (only NFC is)");
+        }
+
         switch (type)
         {
-            case "NFC":
-                NormalizeNfc = true;
-                break;
             case "Sequence":
                 foreach (JsonElement inner in Property(normalizer, "normalizers").EnumerateArray())
                 {
                     ReadNormalizer(inner);
                 }
 
+                break;
+            case "Prepend":
+                Normalizers.Add(new PrependNormalizer(StringProperty(normalizer, "prepend") ?? throw Invalid("a Prepend normalizer has no \"prepend\"")));
+                break;
+            case "Replace":
+                Normalizers.Add(new ReplaceNormalizer(ReadPattern(normalizer, "Replace normalizer"), StringProperty(normalizer, "content") ?? string.Empty));
+                break;
+            case "NFC":
+                NormalizeNfc = true;
+                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormC));
+                break;
+            case "NFD":
+                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormD));
+                break;
+            case "NFKC":
+                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormKC));
+                break;
+            case "NFKD":
+                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormKD));
                 break;
             default:
                 throw Unsupported($"normalizer '{type}'");
@@ -250,11 +292,24 @@ internal sealed class TokenizerJsonDefinition
                 }
 
                 break;
-            case "Split":
-                ReadSplit(preTokenizer);
+            case "Metaspace" when !IsByteLevel:
+                PreTokenizers.Add(ReadMetaspace(preTokenizer));
                 break;
+            case "Split":
+            {
+                string behavior = StringProperty(preTokenizer, "behavior") ?? "Isolated";
+                bool invert = BoolProperty(preTokenizer, "invert");
+                if (!Enum.TryParse(behavior, out SplitBehavior parsed) || (IsByteLevel && (parsed != SplitBehavior.Isolated || invert)))
+                {
+                    throw Unsupported($"pre_tokenizer Split with behavior '{behavior}' and invert {invert}{(IsByteLevel ? " in a byte-level BPE (only Isolated, not inverted)" : string.Empty)}");
+                }
+
+                AddSplit(ReadPattern(preTokenizer, "Split pre_tokenizer"), parsed, invert);
+                break;
+            }
+
             case "Digits":
-                SplitSteps.Add(new Regex(BoolProperty(preTokenizer, "individual_digits") ? @"\p{N}" : @"\p{N}+", SplitRegexOptions));
+                AddSplit(new Regex(BoolProperty(preTokenizer, "individual_digits") ? @"\p{N}" : @"\p{N}+", SplitRegexOptions), SplitBehavior.Isolated, invert: false);
                 break;
             case "ByteLevel":
                 if (BoolProperty(preTokenizer, "add_prefix_space"))
@@ -274,124 +329,15 @@ internal sealed class TokenizerJsonDefinition
         }
     }
 
-    private void ReadSplit(JsonElement split)
+    private void AddSplit(Regex pattern, SplitBehavior behavior, bool invert)
     {
-        string? behavior = StringProperty(split, "behavior");
-        if (behavior != "Isolated" || BoolProperty(split, "invert"))
+        if (IsByteLevel)
         {
-            throw Unsupported($"pre_tokenizer Split with behavior '{behavior}' and invert {BoolProperty(split, "invert")} (only Isolated, not inverted)");
+            SplitSteps.Add(pattern);
         }
-
-        JsonElement pattern = Property(split, "pattern");
-        string? regex = StringProperty(pattern, "Regex");
-        string? literal = StringProperty(pattern, "String");
-        if (regex is null && literal is null)
+        else
         {
-            throw Invalid("a Split pre_tokenizer has neither pattern.Regex nor pattern.String");
-        }
-
-        SplitSteps.Add(new Regex(regex ?? Regex.Escape(literal!), SplitRegexOptions));
-    }
-
-    private void ReadDecoder(JsonElement decoder)
-    {
-        string? type = decoder.ValueKind == JsonValueKind.Object ? StringProperty(decoder, "type") : null;
-        if (type == "ByteLevel")
-        {
-            return;
-        }
-
-        if (type == "Sequence")
-        {
-            JsonElement[] inner = [.. Property(decoder, "decoders").EnumerateArray()];
-            if (inner.Length == 1)
-            {
-                ReadDecoder(inner[0]);
-                return;
-            }
-        }
-
-        throw Unsupported($"decoder '{type ?? "null"}' (only ByteLevel is supported)");
-    }
-
-    private void ReadSentencePieceNormalizer(JsonElement normalizer)
-    {
-        if (normalizer.ValueKind != JsonValueKind.Object)
-        {
-            return;
-        }
-
-        string? type = StringProperty(normalizer, "type");
-        switch (type)
-        {
-            case "Sequence":
-                foreach (JsonElement inner in Property(normalizer, "normalizers").EnumerateArray())
-                {
-                    ReadSentencePieceNormalizer(inner);
-                }
-
-                break;
-            case "Prepend":
-                Normalizers.Add(new PrependNormalizer(StringProperty(normalizer, "prepend") ?? throw Invalid("a Prepend normalizer has no \"prepend\"")));
-                break;
-            case "Replace":
-                Normalizers.Add(new ReplaceNormalizer(ReadPattern(normalizer, "Replace normalizer"), StringProperty(normalizer, "content") ?? string.Empty));
-                break;
-            case "NFC":
-                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormC));
-                break;
-            case "NFD":
-                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormD));
-                break;
-            case "NFKC":
-                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormKC));
-                break;
-            case "NFKD":
-                Normalizers.Add(new UnicodeNormalizer(NormalizationForm.FormKD));
-                break;
-            default:
-                throw Unsupported($"normalizer '{type}'");
-        }
-    }
-
-    private void ReadSentencePiecePreTokenizer(JsonElement preTokenizer)
-    {
-        if (preTokenizer.ValueKind != JsonValueKind.Object)
-        {
-            return;
-        }
-
-        string? type = StringProperty(preTokenizer, "type");
-        switch (type)
-        {
-            case "Sequence":
-                foreach (JsonElement inner in Property(preTokenizer, "pretokenizers").EnumerateArray())
-                {
-                    ReadSentencePiecePreTokenizer(inner);
-                }
-
-                break;
-            case "Metaspace":
-                PreTokenizers.Add(ReadMetaspace(preTokenizer));
-                break;
-            case "Split":
-            {
-                string behavior = StringProperty(preTokenizer, "behavior") ?? "Isolated";
-                if (!Enum.TryParse(behavior, out SplitBehavior parsed))
-                {
-                    throw Unsupported($"pre_tokenizer Split with behavior '{behavior}'");
-                }
-
-                PreTokenizers.Add(new SplitPreTokenizer(ReadPattern(preTokenizer, "Split pre_tokenizer"), parsed, BoolProperty(preTokenizer, "invert")));
-                break;
-            }
-
-            case "Digits":
-                PreTokenizers.Add(new SplitPreTokenizer(
-                    new Regex(BoolProperty(preTokenizer, "individual_digits") ? @"\p{N}" : @"\p{N}+", SplitRegexOptions), SplitBehavior.Isolated, invert: false));
-                break;
-            default:
-                throw Unsupported($"pre_tokenizer '{type}'");
+            PreTokenizers.Add(new SplitPreTokenizer(pattern, behavior, invert));
         }
     }
 
