@@ -25,7 +25,8 @@ namespace Zephyr.Alignment.Chat;
 /// those blocks wrote, as transformers' <c>return_assistant_tokens_mask</c> (TRL's <c>assistant_only_loss</c>)
 /// takes them. Otherwise every character is traced to the message it came from through concatenation, slicing,
 /// <c>trim</c>, <c>strip</c> and <c>split</c>, so each assistant message's content is found where the template
-/// wrote it (never by searching the text); the span then also takes the end-of-turn marker the template writes
+/// wrote it (never by searching the text); pieces of one message with template text between them form one span,
+/// which then also takes the end-of-turn marker the template writes
 /// right after it (the eos token, <c>&lt;|im_end|&gt;</c>, <c>&lt;|eot_id|&gt;</c>, <c>&lt;end_of_turn&gt;</c>,
 /// <c>&lt;|end|&gt;</c>, <c>&lt;|endoftext|&gt;</c>, optionally after spaces). An assistant message whose content
 /// the template wrote in a way that cannot be traced is a <see cref="FormatException"/>, not an empty mask.</para>
@@ -232,7 +233,16 @@ public sealed class JinjaChatTemplate : IChatTemplate
                 i++;
             }
 
-            spans.Add(new ChatSpan(start, i - start, owner - 1));
+            // Pieces of one message written with template text between them (Qwen3's reasoning, then
+            // "\n</think>\n\n", then the answer) are one span: all of it is the assistant's turn.
+            if (spans.Count > 0 && spans[^1].MessageIndex == owner - 1)
+            {
+                spans[^1] = spans[^1] with { Length = i - spans[^1].Start };
+            }
+            else
+            {
+                spans.Add(new ChatSpan(start, i - start, owner - 1));
+            }
         }
 
         // The end-of-turn marker right after a message's last span is what the model must learn to emit.

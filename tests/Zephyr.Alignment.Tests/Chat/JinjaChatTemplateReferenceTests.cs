@@ -117,4 +117,17 @@ public sealed class JinjaChatTemplateReferenceTests
         string masked = tokenizer.Decode(chat.InputIds.Where((_, i) => chat.AssistantMask[i]));
         Assert.Equal("Hello world!<end_of_turn>", masked);
     }
+
+    [Fact]
+    public void Qwen3_reasoning_and_answer_are_one_assistant_span()
+    {
+        var template = new JinjaChatTemplate(Templates()["qwen3"], sourceFile: "qwen3");
+
+        RenderedChat rendered = template.Render(
+            [ConversationMessage.User("Think first."), ConversationMessage.Assistant("<think>\nLet me see.\n</think>\n\nThe answer.")],
+            new ChatRenderOptions { BosToken = string.Empty, EosToken = "<|im_end|>" });
+
+        ChatSpan span = Assert.Single(rendered.AssistantSpans);
+        Assert.Equal("Let me see.\n</think>\n\nThe answer.<|im_end|>", rendered.Text.Substring(span.Start, span.Length));
+    }
 }
