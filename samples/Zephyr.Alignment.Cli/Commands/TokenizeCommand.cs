@@ -8,7 +8,8 @@ namespace Zephyr.Alignment.Cli.Commands;
 
 /// <summary>
 /// <c>zephyr tokenize</c>: per input line, <c>{"text": ...}</c> gives <c>{"ids": [...]}</c> (no bos/eos), and
-/// <c>{"messages": [...], "add_generation_prompt": bool}</c> gives <c>{"text": rendered, "ids": [...]}</c>, the
+/// <c>{"messages": [...], "add_generation_prompt": bool}</c> (optionally <c>tools</c> and <c>documents</c>) gives
+/// <c>{"text": rendered, "ids": [...]}</c>, the
 /// rendered chat template encoded without adding special tokens beyond those the template writes. Needs only
 /// <c>tokenizer.json</c> (or <c>tokenizer.model</c>) and <c>tokenizer_config.json</c>.
 /// </summary>
@@ -87,7 +88,17 @@ internal static class TokenizeCommand
             AddGenerationPrompt = addGenerationPrompt,
             BosToken = tokenizer.BosToken?.Text ?? string.Empty,
             EosToken = tokenizer.EosToken?.Text ?? string.Empty,
+            Tools = OptionalArray(value, "tools", file, line),
+            Documents = OptionalArray(value, "documents", file, line),
         };
+        foreach (JsonProperty property in value.EnumerateObject())
+        {
+            if (property.Name is not ("messages" or "add_generation_prompt" or "tools" or "documents"))
+            {
+                throw new CliInputException($"{file.Name}:{line}: unknown field '{property.Name}' (a chat line takes messages, add_generation_prompt, tools, documents)");
+            }
+        }
+
         try
         {
             if (template is JinjaChatTemplate jinja)
@@ -110,9 +121,21 @@ internal static class TokenizeCommand
 
             return template.Render(list, options).Text;
         }
-        catch (Exception exception) when (exception is FormatException or ArgumentException)
+        catch (Exception exception) when (exception is FormatException or ArgumentException or NotSupportedException)
         {
             throw new CliInputException($"{file.Name}:{line}: {exception.Message}");
         }
+    }
+
+    private static JsonElement[]? OptionalArray(JsonElement value, string name, FileInfo file, int line)
+    {
+        if (!value.TryGetProperty(name, out JsonElement array) || array.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return array.ValueKind == JsonValueKind.Array
+            ? [.. array.EnumerateArray().Select(item => item.Clone())]
+            : throw new CliInputException($"{file.Name}:{line}: field '{name}' must be an array");
     }
 }

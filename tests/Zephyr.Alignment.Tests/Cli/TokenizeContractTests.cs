@@ -71,11 +71,32 @@ public sealed class TokenizeContractTests
         string folder = OnlyTokenizerFiles(temp, "qwen3", "qwen3");
         string input = temp.File("bad.jsonl");
         File.WriteAllLines(input, ["{\"text\": \"fine\"}", "{\"messages\": \"not a list\"}"]);
+        string unknown = temp.File("unknown.jsonl");
+        File.WriteAllLines(unknown, ["{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"enable_thinking\": false}"]);
 
         (int code, _, string stderr) = ZephyrCli.Run("tokenize", "--model", folder, "--input", input);
+        (int unknownCode, _, string unknownError) = ZephyrCli.Run("tokenize", "--model", folder, "--input", unknown);
 
         Assert.Equal(2, code);
         Assert.Contains("bad.jsonl:2", stderr, StringComparison.Ordinal);
+        Assert.Equal(2, unknownCode);
+        Assert.Contains("unknown.jsonl:1", unknownError, StringComparison.Ordinal);
+        Assert.Contains("enable_thinking", unknownError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Tools_reach_the_template()
+    {
+        using var temp = new TempDirectory();
+        string folder = OnlyTokenizerFiles(temp, "qwen3", "qwen3");
+        string input = temp.File("tools.jsonl");
+        File.WriteAllLines(input, ["{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"add_generation_prompt\": true, \"tools\": [{\"name\": \"f\"}]}"]);
+
+        (int code, string stdout, string stderr) = ZephyrCli.Run("tokenize", "--model", folder, "--input", input);
+
+        Assert.True(code == 0, stderr);
+        using JsonDocument chat = JsonDocument.Parse(stdout.Trim());
+        Assert.Contains("<tools>\n{\"name\": \"f\"}\n</tools>", chat.RootElement.GetProperty("text").GetString(), StringComparison.Ordinal);
     }
 
     private static string OnlyTokenizerFiles(TempDirectory temp, string tokenizerSet, string? templateName)
