@@ -39,8 +39,8 @@ internal static class AifCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             FileInfo file = parse.GetValue(config)!;
-            IConfiguration settings = TrainingConfiguration.Load(file, parse.UnmatchedTokens);
-            AifOptions options = TrainingConfiguration.Bind(settings, new AifOptions(), file.Name);
+            TrainingConfiguration settings = TrainingConfiguration.Load(file, parse.UnmatchedTokens, [], typeof(AifOptions), recipeKeys: false);
+            AifOptions options = settings.Bind(new AifOptions(), device: false);
             string baseDirectory = file.DirectoryName ?? Directory.GetCurrentDirectory();
             string? Resolve(string? path) => string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
             options.PromptsFile = Resolve(options.PromptsFile) ?? string.Empty;

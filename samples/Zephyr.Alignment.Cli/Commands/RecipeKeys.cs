@@ -10,7 +10,7 @@ namespace Zephyr.Alignment.Cli.Commands;
 /// and keys with no meaning for a local run (Hub upload, logging backends), accepted with a Warning each. Every other
 /// key goes to the binder, which rejects the unknown ones by name.
 /// </summary>
-internal sealed class RecipeKeys(Type optionsType, DatasetMapping datasets, List<string> warnings)
+internal sealed class RecipeKeys(Type optionsType, DatasetMapping datasets, List<string> warnings, bool mapRecipes = true)
 {
     private static readonly Dictionary<string, string> Renames = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -50,6 +50,15 @@ internal sealed class RecipeKeys(Type optionsType, DatasetMapping datasets, List
         {
             string[] parts = rawKey.Split(':');
             string top = TrainingConfiguration.Normalize(parts[0]);
+            if (!mapRecipes)
+            {
+                // Only the spelling rules and the output-folder names every stage shares.
+                string plain = TrainingConfiguration.Normalize(rawKey);
+                string renamed = top.ToLowerInvariant() is "outputdir" or "overwriteoutputdir" ? Renames[top] : top;
+                result[string.Join(':', [renamed, .. plain.Split(':').Skip(1)])] = value;
+                continue;
+            }
+
             if (DatasetKeys.Contains(top, StringComparer.OrdinalIgnoreCase))
             {
                 // The sub-keys are Hub names (HuggingFaceH4/ultrachat_200k): kept as written.

@@ -18,8 +18,11 @@ internal sealed class TrainingConfiguration
     private readonly Dictionary<string, string?> file;
     private readonly Dictionary<string, string?> commandLine;
 
-    private TrainingConfiguration(string fileName, Dictionary<string, string?> file, Dictionary<string, string?> commandLine, List<string> warnings)
+    private readonly bool separateDeviceKeys;
+
+    private TrainingConfiguration(string fileName, Dictionary<string, string?> file, Dictionary<string, string?> commandLine, List<string> warnings, bool separateDeviceKeys)
     {
+        this.separateDeviceKeys = separateDeviceKeys;
         FileName = fileName;
         this.file = file;
         this.commandLine = commandLine;
@@ -37,7 +40,8 @@ internal sealed class TrainingConfiguration
     /// <param name="overrides">The <c>--key value</c> tokens.</param>
     /// <param name="datasets">The <c>--dataset ID[:SPLIT]=PATH</c> mappings of Hub dataset names to local files.</param>
     /// <param name="optionsType">The stage's options class.</param>
-    public static TrainingConfiguration Load(FileInfo configFile, IReadOnlyList<string> overrides, IReadOnlyList<string> datasets, Type optionsType)
+    /// <param name="recipeKeys">Map TRL / alignment-handbook recipe keys (training stages); false keeps to the option names (other stages).</param>
+    public static TrainingConfiguration Load(FileInfo configFile, IReadOnlyList<string> overrides, IReadOnlyList<string> datasets, Type optionsType, bool recipeKeys = true)
     {
         if (!configFile.Exists)
         {
@@ -56,7 +60,7 @@ internal sealed class TrainingConfiguration
         }
 
         var warnings = new List<string>();
-        var recipe = new RecipeKeys(optionsType, DatasetMapping.Parse(datasets), warnings);
+        var recipe = new RecipeKeys(optionsType, DatasetMapping.Parse(datasets), warnings, recipeKeys);
         Dictionary<string, string?> fromFile = recipe.Translate(raw, configFile.Name);
         Dictionary<string, string?> fromCommandLine = recipe.Translate([.. cliRaw.Where(p => p.Value is not null)], "command line");
 
@@ -72,7 +76,7 @@ internal sealed class TrainingConfiguration
         recipe.ResolveDatasets(fromFile, fromCommandLine, configFile.Name);
         ScalarsToLists(fromFile, optionsType);
         ScalarsToLists(fromCommandLine, optionsType);
-        return new TrainingConfiguration(configFile.Name, fromFile, fromCommandLine, warnings);
+        return new TrainingConfiguration(configFile.Name, fromFile, fromCommandLine, warnings, separateDeviceKeys: recipeKeys);
     }
 
     /// <summary>Binds the stage's (or, with <paramref name="device"/>, the device's) keys onto <paramref name="options"/>: the file's, then the command line's.</summary>
@@ -146,8 +150,8 @@ internal sealed class TrainingConfiguration
         }
     }
 
-    private static Dictionary<string, string?> Select(Dictionary<string, string?> values, bool device)
-        => values.Where(p => DeviceKeys.Contains(TopKey(p.Key), StringComparer.OrdinalIgnoreCase) == device)
+    private Dictionary<string, string?> Select(Dictionary<string, string?> values, bool device)
+        => values.Where(p => separateDeviceKeys ? DeviceKeys.Contains(TopKey(p.Key), StringComparer.OrdinalIgnoreCase) == device : !device)
             .ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
 
     private static void ScalarsToLists(Dictionary<string, string?> values, Type optionsType)
