@@ -64,10 +64,11 @@ internal sealed class TrainingConfiguration
         Dictionary<string, string?> fromFile = recipe.Translate(raw, configFile.Name);
         Dictionary<string, string?> fromCommandLine = recipe.Translate([.. cliRaw.Where(p => p.Value is not null)], "command line");
 
-        // A key given on the command line replaces the file's, lists included (the binder would append to a bound list).
-        foreach (string top in fromCommandLine.Keys.Select(TopKey).Distinct(StringComparer.OrdinalIgnoreCase).ToList())
+        // A scalar or list of scalars given on the command line (loss_type, loss_type:0) replaces the file's whole list
+        // (the binder would append to a list already bound); nested keys (Generators:1:Samples) override one by one.
+        foreach (string top in fromCommandLine.Keys.Where(IsScalarOrListItem).Select(TopKey).Distinct(StringComparer.OrdinalIgnoreCase).ToList())
         {
-            foreach (string key in fromFile.Keys.Where(k => string.Equals(TopKey(k), top, StringComparison.OrdinalIgnoreCase)).ToList())
+            foreach (string key in fromFile.Keys.Where(k => IsScalarOrListItem(k) && string.Equals(TopKey(k), top, StringComparison.OrdinalIgnoreCase)).ToList())
             {
                 fromFile.Remove(key);
             }
@@ -81,10 +82,28 @@ internal sealed class TrainingConfiguration
 
     /// <summary>Binds the stage's (or, with <paramref name="device"/>, the device's) keys onto <paramref name="options"/>: the file's, then the command line's.</summary>
     public T Bind<T>(T options, bool device)
-        where T : class
+        where T : class, new()
     {
-        Bind(options, Select(file, device), FileName);
-        Bind(options, Select(commandLine, device), "command line");
+        // One pass over the merged keys: binding the command line second would append to lists the file filled.
+        Dictionary<string, string?> fileValues = Select(file, device);
+        var merged = new Dictionary<string, string?>(fileValues, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in Select(commandLine, device))
+        {
+            merged[key] = value;
+        }
+
+        try
+        {
+            Bind(options, merged, FileName);
+        }
+        catch (CliInputException)
+        {
+            // Say where the bad value is: the file alone binds, so it came from the command line.
+            Bind(new T(), fileValues, FileName);
+            Bind(new T(), merged, "command line");
+            throw;
+        }
+
         return options;
     }
 
@@ -120,6 +139,12 @@ internal sealed class TrainingConfiguration
         => string.Join(':', key.Split(':').Select(part => part.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)));
 
     public static string TopKey(string key) => key.Split(':')[0];
+
+    private static bool IsScalarOrListItem(string key)
+    {
+        string[] parts = key.Split(':');
+        return parts.Length == 1 || (parts.Length == 2 && parts[1].All(char.IsAsciiDigit));
+    }
 
     private static void Bind<T>(T options, Dictionary<string, string?> values, string origin)
         where T : class
