@@ -17,7 +17,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -54,6 +54,13 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
     /// <inheritdoc />
     public bool IsTraining => training;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Applies to training-mode passes with gradients enabled and no cache: each decoder layer then runs through
+    /// <see cref="CheckpointedLayer"/>. The embeddings, final norm and LM head are not recomputed.
+    /// </remarks>
+    public bool GradientCheckpointing { get; set; }
 
     /// <summary>
     /// Creates a model with random weights initialized as transformers does (normal with standard deviation
@@ -167,9 +174,12 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
         Tensor hidden = body.EmbedTokens.forward(ids); // [B, T, H]
         var (cos, sin) = rotary.Angles(positions, hidden.dtype); // [B, T, d]
         Tensor mask = AttentionMask.Build(attentionMask, batch, length, pastLength, Config.EffectiveSlidingWindow, hidden.dtype, device); // [B, 1, T, S]
+        bool recompute = GradientCheckpointing && training && cache is null && is_grad_enabled();
         for (int i = 0; i < body.Layers.Count; i++)
         {
-            hidden = body.Layers[i].Forward(hidden, cos, sin, mask, cache?[i]);
+            hidden = recompute
+                ? CheckpointedLayer.Run(body.Layers[i], hidden, cos, sin, mask)
+                : body.Layers[i].Forward(hidden, cos, sin, mask, cache?[i]);
         }
 
         if (logitsToKeep > 0 && logitsToKeep < length)

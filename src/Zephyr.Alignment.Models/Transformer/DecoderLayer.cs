@@ -29,6 +29,9 @@ internal sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>True when a forward pass draws random numbers, which gradient checkpointing must replay.</summary>
+    public bool IsStochastic => selfAttention.IsStochastic;
+
     /// <summary><c>[B, T, H]</c> → <c>[B, T, H]</c>; see <see cref="Attention.Forward"/> for the other arguments.</summary>
     public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)
     {
