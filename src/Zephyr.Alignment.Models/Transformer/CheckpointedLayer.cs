@@ -32,8 +32,13 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
     private const string CudaSeedKey = "cuda_seed";
     private const string ArgumentCountKey = "arguments";
 
+    private static long recomputations;
+
     /// <inheritdoc />
     public override string Name => "CheckpointedDecoderLayer";
+
+    /// <summary>Layers recomputed in backward passes since the process started (a diagnostic: proof the path ran).</summary>
+    internal static long Recomputations => Interlocked.Read(ref recomputations);
 
     /// <summary>Runs <paramref name="layer"/> on <paramref name="hidden"/>, to be recomputed in the backward pass.</summary>
     public static Tensor Run(DecoderLayer layer, Tensor hidden, Tensor cos, Tensor sin, Tensor? mask)
@@ -95,6 +100,7 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
             }
 
             Tensor output;
+            Interlocked.Increment(ref recomputations);
             using (enable_grad())
             {
                 output = layer.Forward(input, cos, sin, mask!, cache: null);
