@@ -93,6 +93,7 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         TorchRuntime.EnsureInitialized();
+        TorchRuntime.NativeMemory.Log(logger);
         var stopwatch = Stopwatch.StartNew();
         var parameters = policy.NamedTrainableParameters().ToList();
         if (parameters.Count == 0)
