@@ -94,6 +94,7 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         TorchRuntime.EnsureInitialized();
+        TorchRuntime.NativeMemory.Log(logger);
         var stopwatch = Stopwatch.StartNew();
         string output = options.OutputDirectory;
         Directory.CreateDirectory(output);
