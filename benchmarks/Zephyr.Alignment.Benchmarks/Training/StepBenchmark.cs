@@ -24,7 +24,7 @@ namespace Zephyr.Alignment.Benchmarks.Training;
 /// <remarks>
 /// Usage: <c>dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- step --mode dpo --steps 20</c>;
 /// <c>--help</c> lists the options. The precision is one switch (<see cref="StepBenchmarkOptions.DType"/>): everything
-/// dtype-dependent (the model, the matmul peak) reads it.
+/// dtype-dependent (the model, the matmul peak, <see cref="TrainingOptions.Bf16"/>/<see cref="TrainingOptions.Fp16"/>) reads it.
 /// </remarks>
 public static class StepBenchmark
 {
@@ -100,6 +100,11 @@ public static class StepBenchmark
             MaxGradNorm = 1.0,
             LoggingSteps = o.Warmup + o.Steps,
             SaveSteps = 0,
+
+            // Half precision is mixed precision: float32 master weights in the optimizer (and loss scaling for fp16).
+            Bf16 = o.DType == ScalarType.BFloat16,
+            Fp16 = o.DType == ScalarType.Float16,
+            GradientCheckpointing = o.GradientCheckpointing,
         };
 
         int rows = 2 * o.Pairs;
@@ -166,6 +171,8 @@ public static class StepBenchmark
             ["threads"] = get_num_threads(),
             ["mode"] = o.Mode,
             ["dtype"] = o.DType.ToString().ToLowerInvariant(),
+            ["mixed_precision"] = o.DType is ScalarType.BFloat16 or ScalarType.Float16,
+            ["gradient_checkpointing"] = o.GradientCheckpointing,
             ["malloc"] = string.Join(", ", TorchRuntime.NativeMemory.Applied.DefaultIfEmpty("glibc defaults")),
             ["steps"] = o.Steps,
             ["ms_per_step"] = median,

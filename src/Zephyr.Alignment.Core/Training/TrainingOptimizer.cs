@@ -21,7 +21,8 @@ namespace Zephyr.Alignment.Training;
 /// float32 trainable tensor (a LoRA adapter created in float32, as PEFT's <c>autocast_adapter_dtype</c> does, or a
 /// whole float32 model) is its own master and is updated in place. AdamW's moments are float32 because they follow
 /// the tensors it updates. Per trainable parameter that is 2 (weight) + 2 (gradient) + 4 (master) + 8 (moments) = 16
-/// bytes in bf16, against 16 in float32 (4 + 4 + 8) — mixed precision saves activation memory and time, not optimizer memory.
+/// bytes during the backward pass in bf16 (18 at the step, when the gradients are float32), against 16 in float32
+/// (4 + 4 + 8): mixed precision saves activation memory and time, not optimizer memory.
 /// </para>
 /// <para>
 /// One step: the half-precision gradients are widened into the masters' gradients (and released), unscaled for
