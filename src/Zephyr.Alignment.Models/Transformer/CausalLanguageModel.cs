@@ -166,7 +166,7 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
         Tensor hidden = body.EmbedTokens.forward(ids); // [B, T, H]
         var (cos, sin) = rotary.Angles(positions, hidden.dtype); // [B, T, d]
-        Tensor mask = AttentionMask.Build(attentionMask, batch, length, pastLength, Config.EffectiveSlidingWindow, hidden.dtype, device); // [B, 1, T, S]
+        Tensor? mask = AttentionMask.Build(attentionMask, batch, length, pastLength, Config.EffectiveSlidingWindow, hidden.dtype, device); // [B, 1, T, S] or null: causal
         for (int i = 0; i < body.Layers.Count; i++)
         {
             hidden = body.Layers[i].Forward(hidden, cos, sin, mask, cache?[i]);
