@@ -173,7 +173,7 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
         Tensor hidden = body.EmbedTokens.forward(ids); // [B, T, H]
         var (cos, sin) = rotary.Angles(positions, hidden.dtype); // [B, T, d]
-        Tensor mask = AttentionMask.Build(attentionMask, batch, length, pastLength, Config.EffectiveSlidingWindow, hidden.dtype, device); // [B, 1, T, S]
+        Tensor? mask = AttentionMask.Build(attentionMask, batch, length, pastLength, Config.EffectiveSlidingWindow, hidden.dtype, device); // [B, 1, T, S] or null: causal
         bool recompute = GradientCheckpointing && training && cache is null && is_grad_enabled();
         for (int i = 0; i < body.Layers.Count; i++)
         {

@@ -74,7 +74,7 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
         ctx.save_data(LayerKey, layer);
         ctx.save_data(ArgumentCountKey, vars.Length);
         ctx.save_for_backward([hidden, cos, sin, mask!, rngState!]);
-        return layer.Forward(hidden, cos, sin, mask!, cache: null);
+        return layer.Forward(hidden, cos, sin, mask, cache: null);
     }
 
     /// <inheritdoc />
@@ -103,7 +103,7 @@ internal sealed class CheckpointedLayer : autograd.SingleTensorFunction<Checkpoi
             Interlocked.Increment(ref recomputations);
             using (enable_grad())
             {
-                output = layer.Forward(input, cos, sin, mask!, cache: null);
+                output = layer.Forward(input, cos, sin, mask, cache: null);
             }
 
             if (streamState is not null)

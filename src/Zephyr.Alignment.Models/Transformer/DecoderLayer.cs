@@ -33,7 +33,7 @@ internal sealed class DecoderLayer : nn.Module
     public bool IsStochastic => selfAttention.IsStochastic;
 
     /// <summary><c>[B, T, H]</c> → <c>[B, T, H]</c>; see <see cref="Attention.Forward"/> for the other arguments.</summary>
-    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)
+    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, LayerKeyValueCache? cache)
     {
         using var scope = NewDisposeScope();
         Tensor afterAttention = hidden + selfAttention.Forward(inputNorm.forward(hidden), cos, sin, mask, cache);
