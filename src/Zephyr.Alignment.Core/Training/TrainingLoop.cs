@@ -32,7 +32,8 @@ namespace Zephyr.Alignment.Training;
 /// divide it by the number of micro-batches and back-propagate, each micro-batch in its own dispose scope; a token-averaged
 /// loss (<see cref="ObjectiveOutput.LossItems"/>) is instead normalised by the tokens of the whole step (<c>num_items_in_batch</c>);</item>
 /// <item>clip the global gradient norm to <see cref="TrainingOptions.MaxGradNorm"/> (the norm before clipping is logged as <c>grad_norm</c>);</item>
-/// <item>take the AdamW step and drop the gradients;</item>
+/// <item>take the AdamW step and drop the gradients; a half-precision policy is updated through float32 master
+/// weights (<see cref="TrainingOptions.Bf16"/>, <see cref="TrainingOptions.Fp16"/>, <c>docs/precision.md</c>);</item>
 /// <item>report the step to the callbacks, then log, evaluate and save when their step counts say so.</item>
 /// </list>
 /// <para>
@@ -94,14 +95,10 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         TorchRuntime.EnsureInitialized();
+        TorchRuntime.NativeMemory.Log(logger);
         var stopwatch = Stopwatch.StartNew();
-        var parameters = policy.NamedTrainableParameters().ToList();
-        if (parameters.Count == 0)
-        {
-            throw new InvalidOperationException("The policy has no trainable parameters.");
-        }
-
         string output = options.OutputDirectory;
+
         // Before anything is written: a fresh run never interleaves with another run's checkpoints and metrics.
         OutputDirectoryGuard.ClaimForTraining(options, logger: logger);
 
@@ -114,7 +111,10 @@ public sealed class TrainingLoop<TBatch>(
         var metricsFile = new MetricsFile(Path.Combine(output, MetricsFileName));
         long warmup = LearningRateSchedule.ResolveWarmupSteps(options.WarmupRatio, options.WarmupSteps, plan.TotalSteps);
         var schedule = new LearningRateSchedule(options.LrSchedulerType, warmup, plan.TotalSteps);
-        using AdamW optimizer = CreateOptimizer(parameters);
+        // Mixed precision may convert the policy, so its parameters are read after the optimizer exists.
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(policy, options, logger);
+        var parameters = optimizer.Parameters.ToList();
+        using var checkpointing = GradientCheckpointingScope.Enable(policy, options.GradientCheckpointing, logger);
 
         var run = new RunState();
         string? resumeFrom = ResolveResume(output);
@@ -268,7 +268,7 @@ public sealed class TrainingLoop<TBatch>(
         long step,
         LearningRateSchedule schedule,
         List<(string Name, Parameter Parameter)> parameters,
-        AdamW optimizer,
+        TrainingOptimizer optimizer,
         MetricAggregator window,
         Dictionary<string, double> counts)
     {
@@ -286,20 +286,14 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         double learningRate = options.LearningRate * schedule.Multiplier(step);
-        foreach (optim.ILearningRateController group in optimizer.ParamGroups)
-        {
-            group.LearningRate = learningRate;
-        }
+        optimizer.SetLearningRate(learningRate);
 
         IReadOnlyList<int[]> microBatches = plan.MicroBatchesOf(step);
         double loss = AccumulateGradients(
-            policy, objective, microBatches.Count, i => trainDataset.Collate(microBatches[i]), parameters, result => AddObjectiveMetrics(window, result, counts));
+            policy, objective, microBatches.Count, i => trainDataset.Collate(microBatches[i]), parameters,
+            result => AddObjectiveMetrics(window, result, counts), optimizer.LossScale);
 
-        // clip_grad_norm_ returns the norm before clipping; an infinite limit measures without changing the gradients.
-        double gradNorm = nn.utils.clip_grad_norm_(
-            parameters.Select(p => p.Parameter), options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
-        optimizer.step();
-        DropGradients(parameters);
+        (double gradNorm, _) = optimizer.Step(step + 1, options.MaxGradNorm);
         return new StepOutcome(loss, gradNorm, learningRate);
     }
 
@@ -314,7 +308,8 @@ public sealed class TrainingLoop<TBatch>(
         int microBatchCount,
         Func<int, TBatch> collate,
         IReadOnlyList<(string Name, Parameter Parameter)> parameters,
-        Action<ObjectiveOutput>? observe = null)
+        Action<ObjectiveOutput>? observe = null,
+        double lossScale = 1.0)
     {
         double lossSum = 0, items = 0;
         int itemised = 0;
@@ -337,13 +332,13 @@ public sealed class TrainingLoop<TBatch>(
                     itemised++;
                     items += count;
                     lossSum += loss * count;
-                    (result.Loss * count).backward();
+                    Backward(result.Loss * count, lossScale);
                 }
                 else
                 {
                     // Dividing by the number of micro-batches makes the summed gradients those of the step's mean loss.
                     lossSum += loss;
-                    (result.Loss / microBatchCount).backward();
+                    Backward(result.Loss / microBatchCount, lossScale);
                 }
 
                 observe?.Invoke(result);
@@ -374,6 +369,12 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         return items > 0 ? lossSum / items : 0;
+    }
+
+    private static void Backward(Tensor loss, double lossScale)
+    {
+        // float16 scales the loss up so small gradients survive; the optimizer unscales them before clipping.
+        (lossScale != 1 ? loss * lossScale : loss).backward();
     }
 
     private void LogTraining(RunState run, MetricAggregator window, MetricsFile metricsFile)
@@ -433,7 +434,7 @@ public sealed class TrainingLoop<TBatch>(
         Notify(c => c.OnLog(Progress(run.Step), metrics));
     }
 
-    private void SaveCheckpoint(RunState run, List<(string Name, Parameter Parameter)> parameters, AdamW optimizer, long warmup)
+    private void SaveCheckpoint(RunState run, List<(string Name, Parameter Parameter)> parameters, TrainingOptimizer optimizer, long warmup)
     {
         var state = new TrainerState
         {
@@ -494,7 +495,7 @@ public sealed class TrainingLoop<TBatch>(
         return requested;
     }
 
-    private void Resume(string checkpoint, List<(string Name, Parameter Parameter)> parameters, AdamW optimizer, RunState run, long warmup)
+    private void Resume(string checkpoint, List<(string Name, Parameter Parameter)> parameters, TrainingOptimizer optimizer, RunState run, long warmup)
     {
         TrainerState state = CheckpointManager.ReadState(checkpoint);
         var changes = new List<string>();
@@ -545,6 +546,7 @@ public sealed class TrainingLoop<TBatch>(
 
         CheckpointManager.LoadParameters(checkpoint, policy, parameters);
         CheckpointManager.LoadOptimizer(checkpoint, optimizer);
+        optimizer.CopyMastersToModel();
         run.Step = state.GlobalStep;
         run.LastSavedStep = state.GlobalStep;
         run.LastCheckpoint = Path.GetFullPath(checkpoint);
@@ -554,20 +556,6 @@ public sealed class TrainingLoop<TBatch>(
         {
             run.Counts[name] = total;
         }
-    }
-
-    private AdamW CreateOptimizer(List<(string Name, Parameter Parameter)> parameters)
-    {
-        // As Hugging Face does, weight decay applies to matrices only: decaying norm gains and biases toward 0 hurts.
-        // Both groups always exist, so the optimizer state has the same layout whatever the weight decay.
-        var decay = parameters.Where(p => p.Parameter.dim() >= 2).Select(p => p.Parameter).ToList();
-        var noDecay = parameters.Where(p => p.Parameter.dim() < 2).Select(p => p.Parameter).ToList();
-        var groups = new List<AdamW.ParamGroup>
-        {
-            new(decay, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay),
-            new(noDecay, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, weight_decay: 0),
-        };
-        return optim.AdamW(groups, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
     }
 
     private static void AddObjectiveMetrics(MetricAggregator aggregator, ObjectiveOutput result, Dictionary<string, double> counts)
