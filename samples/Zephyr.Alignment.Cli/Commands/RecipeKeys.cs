@@ -203,17 +203,6 @@ internal sealed class RecipeKeys(Type optionsType, DatasetMapping datasets, List
                 }
 
                 return false;
-            case "bf16" or "fp16" or "gradientcheckpointing":
-                // Bound directly when the options have the property (HasOption); otherwise a visible Warning, never silence.
-                if (value is not null && bool.TryParse(value, out bool on) && on)
-                {
-                    warnings.Add(top.Equals("gradientcheckpointing", StringComparison.OrdinalIgnoreCase)
-                        ? $"{origin}: {written} is not available in this version of the library; activations are kept for the backward pass"
-                        : $"{origin}: {written} (mixed precision) is not available in this version of the library; training runs in the model's DType");
-                    return true;
-                }
-
-                return value is not null && bool.TryParse(value, out _) ? true : throw new CliInputException($"{shown}: must be true or false");
             case "dtype" when value is null:
                 warnings.Add($"{origin}: torch_dtype null: the model loads in DType (default float32)");
                 return true;

@@ -175,6 +175,7 @@ public sealed class MixedPrecisionTests
         TrainingOptions resume = RecipeOptions(output.Path, bf16: false);
         resume.MaxSteps = 2;
         resume.ResumeFromCheckpoint = "latest";
+        resume.ResumeWithChangedSettings = true; // the longer run is allowed; the precision mismatch must still be refused
         var error = Assert.Throws<InvalidDataException>(() => Loop(fp32, resume).Run());
         Assert.Contains(CheckpointManager.MastersFileName, error.Message, StringComparison.Ordinal);
     }
