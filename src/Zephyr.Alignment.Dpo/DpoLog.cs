@@ -45,4 +45,8 @@ internal static partial class DpoLog
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Loss {Loss} with beta {Beta}")]
     public static partial void LossChosen(ILogger logger, string loss, double beta);
+
+    [LoggerMessage(EventId = 230, Level = LogLevel.Information,
+        Message = "The reference is the policy with its LoRA adapters disabled: no second model is loaded ({Frozen} frozen base parameters shared)")]
+    public static partial void AdapterDisabledReference(ILogger logger, long frozen);
 }

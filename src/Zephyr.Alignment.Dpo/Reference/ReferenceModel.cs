@@ -23,7 +23,7 @@ namespace Zephyr.Alignment.Dpo.Reference;
 /// caller asks for. It owns the wrapped model and disposes it.
 /// </para>
 /// </remarks>
-public sealed class ReferenceModel : IReferenceModel
+public sealed class ReferenceModel : IReferenceModel, IFingerprintableReference
 {
     private readonly IPolicyModel model;
     private readonly List<(string Name, Parameter Parameter)> parameters;
@@ -108,13 +108,19 @@ public sealed class ReferenceModel : IReferenceModel
             reference.SetTrainingMode(false);
         }
 
+        return SequenceLogProbs(reference, inputIds, attentionMask, completionMask, resultDevice);
+    }
+
+    /// <summary>The summed completion log-probs of <paramref name="model"/> as a reference: no gradients, detached, on <paramref name="resultDevice"/>.</summary>
+    internal static Tensor SequenceLogProbs(IPolicyModel model, Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
+    {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        Device device = reference.Device;
+        Device device = model.Device;
         Tensor ids = inputIds.to(device);                                   // [R, T]
         Tensor attention = attentionMask.to(device);                        // [R, T]
         Tensor completion = completionMask.to(device);                      // [R, T]
-        Tensor logits = reference.Forward(ids, attention);                  // [R, T, V]
+        Tensor logits = model.Forward(ids, attention);                      // [R, T, V]
         CompletionLogProbs logps = TokenLogProbs.ForCompletions(logits, ids, completion);
         return logps.Sum.to(resultDevice).detach().MoveToOuterDisposeScope();
     }
@@ -128,6 +134,9 @@ public sealed class ReferenceModel : IReferenceModel
             return parameters;
         }
     }
+
+    /// <inheritdoc />
+    IEnumerable<(string Name, Parameter Parameter)> IFingerprintableReference.FrozenParameters() => FrozenParameters;
 
     /// <summary>Releases the reference model and its memory.</summary>
     public void Dispose()

@@ -22,6 +22,16 @@ public static class SafeTensorsWriter
     /// <param name="metadata">The header's <c>__metadata__</c>; <see langword="null"/> writes <c>{"format": "pt"}</c>, as Hugging Face does.</param>
     /// <exception cref="ArgumentException">Two tensors share a name.</exception>
     public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+        => Write(path, tensors, metadata, substitute: null);
+
+    /// <summary>
+    /// <see cref="Write(string, IEnumerable{ValueTuple{string, Tensor}}, IReadOnlyDictionary{string, string}?)"/>, storing
+    /// <paramref name="substitute"/>(name, tensor) instead of each tensor when given: computed one at a time while
+    /// writing (for example a merged weight), so such tensors never exist all at once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A substitute's shape or dtype differs from the tensor it replaces.</exception>
+    internal static void Write(
+        string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata, Func<string, Tensor, Tensor>? substitute)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -47,12 +57,18 @@ public static class SafeTensorsWriter
                 BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
                 stream.Write(length);
                 stream.Write(header);
-                foreach (var (_, tensor) in ordered)
+                foreach (var (name, tensor) in ordered)
                 {
                     using var scope = NewDisposeScope();
+                    Tensor stored = substitute is null ? tensor : substitute(name, tensor);
+                    if (stored.dtype != tensor.dtype || !stored.shape.SequenceEqual(tensor.shape))
+                    {
+                        throw new InvalidOperationException(
+                            $"The tensor stored for '{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}]; the header says {tensor.dtype} [{string.Join(", ", tensor.shape)}].");
+                    }
 
                     // The bytes are read from host memory in the stored layout, so a CPU, contiguous copy is needed.
-                    Tensor host = tensor.detach().cpu().contiguous();
+                    Tensor host = stored.detach().cpu().contiguous();
                     TensorBytes.Write(host, stream);
                 }
 
