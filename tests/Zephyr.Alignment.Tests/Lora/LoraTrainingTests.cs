@@ -61,6 +61,33 @@ public sealed class LoraTrainingTests
     }
 
     [Fact]
+    public async Task Precomputed_adapter_off_log_probs_give_the_live_adapter_off_references_losses()
+    {
+        using var folder = new TempDirectory();
+        using var cache = new TempDirectory();
+        var pairs = SyntheticPreferences.Pairs(8, seed: 6);
+        var losses = new List<List<double>>();
+        foreach (bool precompute in new[] { false, true })
+        {
+            using CausalLanguageModel policyBase = SyntheticPreferences.Model();
+            DpoOptions options = LoraDpoOptions(folder.File($"run-{precompute}"));
+            options.MaxSteps = 3;
+            options.PerDeviceTrainBatchSize = 1;
+            options.PrecomputeRefBatchSize = 1;
+            options.PrecomputeRefLogProbs = precompute;
+            options.RefLogProbsCacheDirectory = precompute ? cache.Path : null;
+            var recorder = new RecordingCallback();
+            using var trainer = new DpoTrainer(policyBase, null, SyntheticPreferences.Dataset(pairs), options, callbacks: [recorder]);
+            await trainer.TrainAsync();
+            Assert.Equal(precompute, trainer.Reference is null);
+            losses.Add(recorder.TrainLosses());
+        }
+
+        Assert.Equal(losses[0], losses[1]);
+        Assert.Single(Directory.GetFiles(cache.Path, "ref-logps-*.bin"));
+    }
+
+    [Fact]
     public async Task A_LoRA_DPO_run_checkpoints_the_adapters_and_resumes_bit_exactly()
     {
         using var folder = new TempDirectory();
