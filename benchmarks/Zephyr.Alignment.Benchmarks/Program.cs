@@ -1,6 +1,14 @@
 using BenchmarkDotNet.Running;
+using Zephyr.Alignment.Benchmarks.Lora;
 
 // Runs in-process (see each class's job), so the torch natives of this build are used and nothing is rebuilt.
 // Examples:  dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- --filter '*Tokenizer*'
 //            dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- --list flat
+// 'lora-memory' compares the peak memory of full fine-tuning with LoRA (its own harness, one child process per run).
+if (args.Length > 0 && args[0] is "lora-memory" or "lora-memory-one")
+{
+    return LoraMemoryBenchmark.Run(args[1..], one: args[0] == "lora-memory-one");
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
