@@ -50,10 +50,6 @@ public sealed class AdapterDisabledReference : IReferenceModel, IFingerprintable
     /// <inheritdoc />
     public Tensor SequenceLogProbs(Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
     {
-        ArgumentNullException.ThrowIfNull(inputIds);
-        ArgumentNullException.ThrowIfNull(attentionMask);
-        ArgumentNullException.ThrowIfNull(completionMask);
-        ArgumentNullException.ThrowIfNull(resultDevice);
         ILoraModel model = Policy;
         bool wasTraining = model.IsTraining;
         using IDisposable adaptersOff = model.DisableAdapters();

@@ -96,10 +96,6 @@ public sealed class ReferenceModel : IReferenceModel, IFingerprintableReference
     /// <returns>Sequence log-probs <c>[R]</c> in float32 (float64 for a float64 reference), on <paramref name="resultDevice"/>; no gradient history. The caller owns it.</returns>
     public Tensor SequenceLogProbs(Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
     {
-        ArgumentNullException.ThrowIfNull(inputIds);
-        ArgumentNullException.ThrowIfNull(attentionMask);
-        ArgumentNullException.ThrowIfNull(completionMask);
-        ArgumentNullException.ThrowIfNull(resultDevice);
         IPolicyModel reference = Model;
 
         // Something else may have switched the wrapped model to training mode (dropout); the reference never runs in it.
@@ -114,6 +110,10 @@ public sealed class ReferenceModel : IReferenceModel, IFingerprintableReference
     /// <summary>The summed completion log-probs of <paramref name="model"/> as a reference: no gradients, detached, on <paramref name="resultDevice"/>.</summary>
     internal static Tensor SequenceLogProbs(IPolicyModel model, Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
     {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(attentionMask);
+        ArgumentNullException.ThrowIfNull(completionMask);
+        ArgumentNullException.ThrowIfNull(resultDevice);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Device device = model.Device;
