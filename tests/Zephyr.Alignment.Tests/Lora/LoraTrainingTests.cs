@@ -61,6 +61,31 @@ public sealed class LoraTrainingTests
     }
 
     [Fact]
+    public async Task Over_a_bfloat16_base_the_float32_adapters_train_and_the_base_stays_bit_identical()
+    {
+        using var folder = new TempDirectory();
+        using CausalLanguageModel policyBase = SyntheticPreferences.Model();
+        policyBase.MoveTo(CPU, ScalarType.BFloat16);
+        Dictionary<string, byte[]> baseBefore = BaseBytes(policyBase);
+        DpoOptions options = LoraDpoOptions(folder.File("out"));
+        options.MaxSteps = 2;
+        var recorder = new RecordingCallback();
+        using var trainer = new DpoTrainer(policyBase, null, SyntheticPreferences.Dataset(SyntheticPreferences.Pairs(8, seed: 7)), options, callbacks: [recorder]);
+        var policy = Assert.IsType<LoraModel>(trainer.Policy);
+        Dictionary<string, byte[]> adaptersBefore = policy.NamedTrainableParameters().ToDictionary(p => p.Name, p => Tiny.Bytes(p.Parameter));
+
+        await trainer.TrainAsync();
+
+        AssertBaseUnchanged(policyBase, baseBefore);
+        Assert.All(recorder.TrainLosses(), loss => Assert.True(double.IsFinite(loss)));
+        Assert.All(policy.NamedTrainableParameters(), p =>
+        {
+            Assert.Equal(ScalarType.Float32, p.Parameter.dtype);
+            Assert.False(adaptersBefore[p.Name].AsSpan().SequenceEqual(Tiny.Bytes(p.Parameter)), p.Name);
+        });
+    }
+
+    [Fact]
     public async Task Precomputed_adapter_off_log_probs_give_the_live_adapter_off_references_losses()
     {
         using var folder = new TempDirectory();
