@@ -280,7 +280,10 @@ public sealed class LoraModel : ILoraModel, IReloadableWeights
     /// into this model's adapters, bit-exactly when the dtypes match. Training checkpoints resume through this.
     /// </summary>
     /// <param name="directory">The adapter folder.</param>
-    /// <exception cref="CheckpointException">A tensor is missing, unexpected or of the wrong shape; the message names the file and tensor.</exception>
+    /// <exception cref="CheckpointException">
+    /// A tensor is missing, unexpected or of the wrong shape, or the folder's <c>adapter_config.json</c> has another rank or
+    /// scaling; the message names the file and tensor.
+    /// </exception>
     public void ReloadWeights(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -288,6 +291,16 @@ public sealed class LoraModel : ILoraModel, IReloadableWeights
         if (!File.Exists(path))
         {
             throw new CheckpointException($"The adapter folder has no {AdapterWeightsFileName}: '{path}' does not exist.", path);
+        }
+
+        // Same shapes with another alpha or rsLoRA setting would load silently and run with another scaling.
+        string configPath = Path.Combine(Path.GetFullPath(directory), AdapterConfigFileName);
+        if (File.Exists(configPath) && PeftAdapterConfig.Read(configPath) is { } saved
+            && (saved.R != LoraConfig.R || saved.Scaling != LoraConfig.Scaling))
+        {
+            throw new CheckpointException(
+                FormattableString.Invariant($"'{configPath}' has r={saved.R}, scaling {saved.Scaling}; this model's adapters have r={LoraConfig.R}, scaling {LoraConfig.Scaling}."),
+                configPath);
         }
 
         Dictionary<string, Parameter> expected = NamedAdapterParameters().ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);

@@ -206,6 +206,17 @@ public sealed class PeftAdapterLayoutTests
         kept.ForEach(t => t.Tensor.Dispose());
     }
 
+    [Fact]
+    public void Reloading_an_adapter_of_another_scaling_into_the_same_shapes_is_refused()
+    {
+        using var folder = new TempDirectory();
+        SaveTrainedLikeAdapter(folder.File("adapter"), new LoraConfig { R = 8, LoraAlpha = 16 }, out _).Dispose();
+        using CausalLanguageModel model = TinyTraining.Model();
+        using LoraModel other = LoraModel.Create(model, new LoraConfig { R = 8, LoraAlpha = 32 });
+        var e = Assert.Throws<CheckpointException>(() => other.ReloadWeights(folder.File("adapter")));
+        Assert.Contains("scaling", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Saves an adapter with random B matrices and returns its logits and saved bytes.</summary>
     private static Tensor SaveTrainedLikeAdapter(string directory, LoraConfig config, out Dictionary<string, byte[]> saved)
     {
