@@ -92,6 +92,8 @@ public sealed class LoraModel : ILoraModel, IReloadableWeights
         {
             adapter.Projection.Lora = adapter.Layer;
         }
+
+        model.RequireEmbeddingGrad = trainable;
     }
 
     /// <summary>The base model, whose projections carry the adapters.</summary>
@@ -389,6 +391,7 @@ public sealed class LoraModel : ILoraModel, IReloadableWeights
         }
 
         adapters.Clear();
+        model.RequireEmbeddingGrad = false;
         foreach (var (name, parameter) in model.named_parameters())
         {
             if (baseRequiredGrad.TryGetValue(name, out bool required))

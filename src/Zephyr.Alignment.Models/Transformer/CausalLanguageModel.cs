@@ -234,6 +234,13 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
     public ILoraModel LoadLoraAdapters(string adapterDirectory, bool isTrainable, bool ownsModel)
         => LoraModel.Load(this, adapterDirectory, isTrainable, ownsModel);
 
+    /// <summary>Whether training passes mark the embeddings as requiring a gradient (see <see cref="TokenEmbedding.RequireOutputGrad"/>).</summary>
+    internal bool RequireEmbeddingGrad
+    {
+        get => body.EmbedTokens.RequireOutputGrad;
+        set => body.EmbedTokens.RequireOutputGrad = value;
+    }
+
     /// <summary>Every linear layer with its module name (<c>model.layers.0.self_attn.q_proj</c>, …, <c>lm_head</c>), in model order.</summary>
     internal IEnumerable<(string Name, Projection Projection)> NamedProjections()
         => named_modules().Where(m => m.module is Projection).Select(m => (m.name, (Projection)m.module));

@@ -161,6 +161,40 @@ public sealed class LoraModelTests
     }
 
     [Fact]
+    public void While_trainable_adapters_are_attached_training_passes_mark_the_frozen_embeddings_as_needing_a_gradient()
+    {
+        // transformers' enable_input_require_grads: a reentrant checkpointed layer whose input needs no gradient would
+        // drop out of the graph, and its adapters would silently get none.
+        using CausalLanguageModel model = TinyTraining.Model();
+        var embeddings = (TokenEmbedding)model.named_modules().Single(m => m.name == "model.embed_tokens").module;
+        using Tensor ids = tensor(new long[] { 1, 2, 3 }).unsqueeze(0);
+        bool Marked()
+        {
+            using Tensor output = embeddings.forward(ids);
+            return output.requires_grad;
+        }
+
+        using (LoraModel lora = LoraModel.Create(model, new LoraConfig()))
+        {
+            lora.SetTrainingMode(true);
+            Assert.True(Marked());
+            using (no_grad())
+            {
+                Assert.False(Marked());
+            }
+
+            lora.SetTrainingMode(false);
+            Assert.False(Marked());
+            lora.SetTrainingMode(true);
+        }
+
+        // Without adapters the embedding table trains itself, and its output carries its gradient as always.
+        Assert.True(Marked());
+        model.named_parameters().Single(p => p.name == "model.embed_tokens.weight").parameter.requires_grad = false;
+        Assert.False(Marked());
+    }
+
+    [Fact]
     public void Adapters_do_not_stack_and_a_model_with_adapters_refuses_a_plain_save()
     {
         using var folder = new TempDirectory();
