@@ -98,6 +98,8 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     /// (default: the policy's), and disposes it after precomputing its log-probs or when the trainer is disposed.
     /// <see langword="null"/> for a LoRA policy (one that offers <see cref="ILoraModel"/>, or any policy with
     /// <see cref="TrainingOptions.UsePeft"/>, which gets adapters here): the reference is then the policy with its adapters disabled.
+    /// Adapters added here stay on your model after the trainer is disposed; <see cref="Policy"/> is the adapter model,
+    /// whose disposal removes them.
     /// </param>
     /// <param name="trainDataset">The training pairs.</param>
     /// <param name="options">The options (paths are not used); checked at once.</param>
