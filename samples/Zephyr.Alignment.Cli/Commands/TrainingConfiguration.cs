@@ -49,6 +49,7 @@ internal static class TrainingConfiguration
     {
         try
         {
+            configuration = ExpandListValues(configuration, typeof(T));
             configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
             return options;
         }
@@ -76,6 +77,46 @@ internal static class TrainingConfiguration
                 property.SetValue(target, property.GetValue(source));
             }
         }
+    }
+
+    /// <summary>
+    /// Lets a list option be given as one value, as TRL's command line takes them (<c>--lora_target_modules all-linear</c>,
+    /// <c>--loss_type sigmoid</c>): a single value, or comma-separated values, becomes the list's items.
+    /// </summary>
+    private static IConfiguration ExpandListValues(IConfiguration configuration, Type optionsType)
+    {
+        var lists = new HashSet<string>(
+            optionsType.GetProperties()
+                .Where(p => p.PropertyType != typeof(string) && p.PropertyType.IsAssignableTo(typeof(IEnumerable<string>)))
+                .Select(p => p.Name),
+            StringComparer.OrdinalIgnoreCase);
+        var all = configuration.AsEnumerable().ToList();
+
+        // A value given on the command line replaces the file's whole list, not just its first items.
+        var replaced = new HashSet<string>(all.Where(p => p.Value is not null && lists.Contains(p.Key)).Select(p => p.Key), StringComparer.OrdinalIgnoreCase);
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach ((string key, string? value) in all)
+        {
+            if (key.Contains(':', StringComparison.Ordinal) && replaced.Contains(key[..key.IndexOf(':', StringComparison.Ordinal)]))
+            {
+                continue;
+            }
+
+            if (value is not null && lists.Contains(key))
+            {
+                string[] items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                for (int i = 0; i < items.Length; i++)
+                {
+                    values[$"{key}:{i}"] = items[i];
+                }
+            }
+            else if (value is not null)
+            {
+                values[key] = value;
+            }
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
     }
 
     private static string Normalize(string key)

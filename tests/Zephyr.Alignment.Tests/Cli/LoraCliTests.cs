@@ -11,6 +11,7 @@ public sealed class LoraCliTests
     {
         using var temp = new TempDirectory();
         string config = temp.File("dpo.json");
+        string[] fileTargets = ["q_proj", "k_proj", "v_proj", "o_proj"];
         File.WriteAllText(config, JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["ModelPath"] = TestPaths.Fixture("tiny-llama"),
@@ -24,10 +25,11 @@ public sealed class LoraCliTests
             ["use_peft"] = true,
             ["lora_r"] = 4,
             ["lora_alpha"] = 8,
-            ["lora_target_modules"] = new[] { "q_proj", "v_proj", "down_proj" },
+            ["lora_target_modules"] = fileTargets,
         }));
 
-        (int code, string stdout, string stderr) = ZephyrCli.Run("dpo", "--config", config, "--lora_dropout", "0");
+        // TRL's command line gives lists as plain values; one given here replaces the file's list.
+        (int code, string stdout, string stderr) = ZephyrCli.Run("dpo", "--config", config, "--lora_dropout", "0", "--lora_target_modules", "v_proj,q_proj,down_proj");
 
         Assert.True(code == 0, stderr);
         Assert.Contains("finished at step 2", stdout, StringComparison.Ordinal);
