@@ -240,6 +240,32 @@ public sealed class LoraModelTests
         Assert.True(afterUnload.allclose(adapted, rtol: 1e-4, atol: 1e-5));
     }
 
+    [Theory]
+    [InlineData("tiny-qwen2")]        // q/k/v biases: the adapter adds to the biased output, the merge leaves biases alone
+    [InlineData("tiny-qwen3")]        // q/k norms after the projections
+    [InlineData("tiny-llama-tied")]   // a tied head: all-linear finds no lm_head
+    public void On_model_variants_adapters_off_is_the_base_and_the_merged_checkpoint_runs_like_the_adapters(string fixture)
+    {
+        using var folder = new TempDirectory();
+        using CausalLanguageModel model = Models.ModelFixtures.Load(fixture);
+        using Tensor baseLogits = Logits(model);
+        using LoraModel lora = LoraModel.Create(model, new LoraConfig { TargetModules = [LoraConfig.AllLinear] }, seed: 4);
+        Assert.Equal(7 * model.Config.NumHiddenLayers, lora.TargetModuleNames.Count);
+        Perturb(lora);
+        using Tensor adapted = Logits(lora);
+        Assert.False(Identical(adapted, baseLogits));
+        using (lora.DisableAdapters())
+        {
+            using Tensor off = Logits(lora);
+            Assert.True(Identical(off, baseLogits));
+        }
+
+        lora.SaveMerged(folder.File("merged"));
+        using CausalLanguageModel merged = PretrainedModel.Load(folder.File("merged"));
+        using Tensor mergedLogits = Logits(merged);
+        Assert.True(mergedLogits.allclose(adapted, rtol: 1e-4, atol: 1e-4));
+    }
+
     /// <summary>Same dtype, shape and bytes.</summary>
     internal static bool Identical(Tensor actual, Tensor expected)
         => actual.dtype == expected.dtype && actual.shape.SequenceEqual(expected.shape)
