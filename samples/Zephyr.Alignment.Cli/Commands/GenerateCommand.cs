@@ -13,10 +13,7 @@ internal static class GenerateCommand
     public static Command Create()
     {
         Option<string> model = CommonOptions.Model();
-        var adapter = new Option<string?>("--adapter")
-        {
-            Description = "A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to load onto --model, the base it was trained on.",
-        };
+        Option<string?> adapter = CommonOptions.Adapter();
         Option<string> device = CommonOptions.Device();
         Option<string> dtype = CommonOptions.DType();
         var prompt = new Option<string?>("--prompt", "-p") { Description = "The prompt text (the tokenizer adds bos as configured)." };
@@ -71,7 +68,7 @@ internal static class GenerateCommand
             using CausalLanguageModel policy = Checkpoint.LoadModel(folder, parse.GetValue(device)!, parse.GetValue(dtype)!);
 
             // The adapters are injected into the base model's layers, so generating through it runs them.
-            using LoraModel? lora = parse.GetValue(adapter) is { } adapterFolder ? LoraModel.Load(policy, adapterFolder) : null;
+            using LoraModel? lora = CommonOptions.LoadAdapter(policy, parse.GetValue(adapter));
             if (input.Any(id => id < 0 || id >= policy.VocabularySize))
             {
                 throw new CliInputException($"--prompt-ids holds an id outside [0, {policy.VocabularySize})");

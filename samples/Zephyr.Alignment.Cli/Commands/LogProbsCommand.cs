@@ -15,6 +15,7 @@ internal static class LogProbsCommand
     public static Command Create()
     {
         Option<string> model = CommonOptions.Model();
+        Option<string?> adapter = CommonOptions.Adapter();
         Option<FileInfo> input = CommonOptions.Input();
         Option<string> device = CommonOptions.Device();
         Option<string> dtype = CommonOptions.DType();
@@ -28,6 +29,7 @@ internal static class LogProbsCommand
             "prints {\"logp_sum\", \"logp_mean\", \"token_logps\"} per line, in order. Text prompts get bos as the tokenizer adds it.")
         {
             model,
+            adapter,
             input,
             device,
             dtype,
@@ -38,6 +40,7 @@ internal static class LogProbsCommand
             string folder = parse.GetValue(model)!;
             ITokenizer tokenizer = Checkpoint.LoadTokenizer(folder);
             using CausalLanguageModel policy = Checkpoint.LoadModel(folder, parse.GetValue(device)!, parse.GetValue(dtype)!);
+            using LoraModel? lora = CommonOptions.LoadAdapter(policy, parse.GetValue(adapter));
             FileInfo file = parse.GetValue(input)!;
             bool appendEos = !parse.GetValue(noEos);
             using Stream stdout = Console.OpenStandardOutput();

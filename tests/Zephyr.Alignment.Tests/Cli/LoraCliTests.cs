@@ -49,6 +49,16 @@ public sealed class LoraCliTests
         using JsonDocument result = JsonDocument.Parse(generated);
         Assert.InRange(result.RootElement.GetProperty("ids").GetArrayLength(), 1, 3);
 
+        // Scoring with the adapter differs from the base alone: the adapter is really applied.
+        string input = temp.File("score.jsonl");
+        File.WriteAllText(input, "{\"prompt\": \"Hi\", \"completion\": \" there\"}\n");
+        (int baseCode, string baseScores, string baseErr) = ZephyrCli.Run("logprobs", "--model", TestPaths.Fixture("tiny-llama"), "--input", input);
+        (int adaptedCode, string adaptedScores, string adaptedErr) = ZephyrCli.Run(
+            "logprobs", "--model", TestPaths.Fixture("tiny-llama"), "--adapter", output, "--input", input);
+        Assert.True(baseCode == 0, baseErr);
+        Assert.True(adaptedCode == 0, adaptedErr);
+        Assert.NotEqual(baseScores, adaptedScores);
+
         // A folder that is no adapter is a clear error naming the missing file.
         (int wrongCode, _, string wrong) = ZephyrCli.Run(
             "generate", "--model", TestPaths.Fixture("tiny-llama"), "--adapter", TestPaths.Fixture("tiny-llama"), "--prompt", "Hi", "--max-new-tokens", "1");
