@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
+using Zephyr.Alignment.IO;
 using static TorchSharp.torch;
 
 namespace Zephyr.Alignment.Models;
@@ -37,35 +38,21 @@ public static class SafeTensorsWriter
         }
 
         byte[] header = BuildHeader(ordered, metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var (_, tensor) in ordered)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var (_, tensor) in ordered)
-                {
-                    using var scope = NewDisposeScope();
+                using var scope = NewDisposeScope();
 
-                    // The bytes are read from host memory in the stored layout, so a CPU, contiguous copy is needed.
-                    Tensor host = tensor.detach().cpu().contiguous();
-                    TensorBytes.Write(host, stream);
-                }
-
-                stream.Flush(flushToDisk: true);
+                // The bytes are read from host memory in the stored layout, so a CPU, contiguous copy is needed.
+                Tensor host = tensor.detach().cpu().contiguous();
+                TensorBytes.Write(host, stream);
             }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        });
     }
 
     private static byte[] BuildHeader(List<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string> metadata)
