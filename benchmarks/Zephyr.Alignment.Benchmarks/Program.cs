@@ -1,6 +1,16 @@
 using BenchmarkDotNet.Running;
+using Zephyr.Alignment.Benchmarks.Training;
 
-// Runs in-process (see each class's job), so the torch natives of this build are used and nothing is rebuilt.
-// Examples:  dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- --filter '*Tokenizer*'
+// 'step' runs the training-step benchmark (its own harness: whole optimizer steps through the library's loop, resident
+// memory per step); everything else goes to BenchmarkDotNet, in-process (see each class's job), so the torch natives
+// of this build are used and nothing is rebuilt.
+// Examples:  dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- step --mode dpo
+//            dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- --filter '*Tokenizer*'
 //            dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- --list flat
+if (args.Length > 0 && args[0] == "step")
+{
+    return StepBenchmark.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

@@ -135,10 +135,14 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>
 
         // Half-precision statistics over a 32k vocabulary lose most of their mantissa; float64 stays float64.
         ScalarType computeType = logits.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        Tensor flatLogits = logits.detach().narrow(1, 0, time - 1).reshape(rows * (time - 1), vocab);   // [N, V]
-        Tensor flatTargets = inputIds.narrow(1, 1, time - 1).reshape(-1);                              // [N]
-        Tensor positions = completionMask.narrow(1, 1, time - 1).reshape(-1).nonzero().reshape(-1);    // [M]
-        Tensor isChosen = positions.lt(pairs * (time - 1));                                            // [M]
+
+        // Position t of a row predicts token t + 1. A view of the contiguous logits and row-major flat indices, so no
+        // [2B, T, V] copy is made; each chunk's temporaries are released before the next chunk.
+        Tensor flatLogits = logits.detach().reshape(rows * time, vocab);                                     // [N, V]
+        Tensor flatTargets = nn.functional.pad(inputIds.narrow(1, 1, time - 1), [0, 1]).reshape(-1);        // [N]
+        Tensor predicts = nn.functional.pad(completionMask.narrow(1, 1, time - 1), [0, 1]).reshape(-1);     // [N]
+        Tensor positions = predicts.nonzero().reshape(-1);                                                  // [M]
+        Tensor isChosen = positions.lt(pairs * time);                                                       // [M]
 
         Tensor logitSumChosen = zeros(1, computeType, logits.device), logitSumRejected = zeros(1, computeType, logits.device);
         Tensor entropySum = zeros(1, computeType, logits.device);
@@ -146,17 +150,21 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>
         long total = positions.shape[0];
         for (long start = 0; start < total; start += MetricChunkRows)
         {
+            using var chunkScope = NewDisposeScope();
             long length = Math.Min(MetricChunkRows, total - start);
             Tensor index = positions.narrow(0, start, length);
             Tensor chosenRows = isChosen.narrow(0, start, length);
             Tensor chunk = flatLogits.index_select(0, index).to(computeType);                          // [n, V]
             Tensor vocabMean = chunk.mean([-1]);                                                        // [n]
-            logitSumChosen += vocabMean.where(chosenRows, zeros_like(vocabMean)).sum();
-            logitSumRejected += vocabMean.where(chosenRows.logical_not(), zeros_like(vocabMean)).sum();
-            Tensor logProbs = chunk.log_softmax(-1);
-            entropySum += logProbs.exp().mul(logProbs).sum(-1).neg().sum();
+            logitSumChosen.add_(vocabMean.where(chosenRows, zeros_like(vocabMean)).sum());
+            logitSumRejected.add_(vocabMean.where(chosenRows.logical_not(), zeros_like(vocabMean)).sum());
             Tensor hits = chunk.argmax(-1).eq(flatTargets.index_select(0, index)).logical_and(chosenRows);
-            correctChosen += hits.sum();
+            correctChosen.add_(hits.sum());
+
+            // H = lse - sum(p * x) with p = exp(x - lse): one [n, V] temporary, built in place.
+            Tensor logSumExp = chunk.logsumexp(-1);                                                     // [n]
+            Tensor weighted = chunk.sub(logSumExp.unsqueeze(-1)).exp_().mul_(chunk);                    // [n, V]
+            entropySum.add_((logSumExp - weighted.sum(-1)).sum());
         }
 
         long chosenTokens = isChosen.sum().item<long>();

@@ -1,3 +1,4 @@
+using Zephyr.Alignment.Scoring;
 using Zephyr.Alignment.Sft.Masking;
 using Zephyr.Alignment.Training;
 using static TorchSharp.torch;
@@ -81,15 +82,12 @@ public sealed class SftObjective : ITrainingObjective<SftBatch>
                 $"logits must be [B, T, V] and labels [B, T]; got [{string.Join(", ", logits.shape)}] and [{string.Join(", ", labels.shape)}].");
         }
 
-        long batch = logits.shape[0];
         long steps = logits.shape[1] - 1;
-        long vocabulary = logits.shape[2];
 
-        // float32 for the log-softmax: in bf16 the normalizer over a 32k vocabulary loses most of its precision.
-        Tensor predicted = logits[.., ..^1].to(ScalarType.Float32).reshape(-1, vocabulary); // [B·(T-1), V]
-        Tensor targets = labels[.., 1..].to(ScalarType.Int64).reshape(-1); // [B·(T-1)]
-        Tensor losses = nn.functional.cross_entropy(
-            predicted, targets, ignore_index: LossMask.IgnoreIndex, reduction: nn.Reduction.None); // [B·(T-1)], 0 where ignored
-        return losses.reshape(batch, steps);
+        // The labels are shifted, not the logits (a narrowed [B, T, V] view would be copied whole), and the log-probs come
+        // from TokenLogProbs, which keeps no second [B, T, V] tensor in either pass and reduces in float32 (in bf16 the
+        // normalizer over a 32k vocabulary loses most of its precision). Ignored labels score 0.
+        Tensor targets = nn.functional.pad(labels.narrow(1, 1, steps), [0, 1], value: LossMask.IgnoreIndex); // [B, T]
+        return TokenLogProbs.Gather(logits, targets).narrow(1, 0, steps).neg();                                // [B, T-1]
     }
 }

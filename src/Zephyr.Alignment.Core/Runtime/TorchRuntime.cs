@@ -7,12 +7,55 @@ namespace Zephyr.Alignment.Runtime;
 
 /// <summary>
 /// Loads TorchSharp's native backend once, and turns a failure into a <see cref="TorchRuntimeException"/> that
-/// says what is missing (no backend package, a libstdc++ too old) and how to fix it.
+/// says what is missing (no backend package, a libstdc++ too old) and how to fix it. Before loading it, it sets the
+/// native allocator policy of <see cref="NativeMemoryOptions"/> (glibc on Linux), so that every app that references
+/// the packages trains with flat resident memory.
 /// </summary>
 public static class TorchRuntime
 {
     private static readonly Lock Gate = new();
     private static bool initialized;
+    private static NativeMemoryOptions nativeMemoryOptions = new();
+    private static NativeMemoryPolicy nativeMemory = NativeMemoryPolicy.NotApplied;
+
+    /// <summary>What was done to the native allocator when the runtime initialised (the training loop logs it).</summary>
+    public static NativeMemoryPolicy NativeMemory => Volatile.Read(ref nativeMemory);
+
+    /// <summary>
+    /// Sets the native allocator policy applied when the runtime initialises; call it before the first model or tensor
+    /// is created (the policy is process-wide and applied once). Without a call, the defaults of
+    /// <see cref="NativeMemoryOptions"/> apply.
+    /// </summary>
+    /// <param name="options">The policy; validated by <see cref="NativeMemoryOptionsValidator"/>.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are not valid.</exception>
+    /// <exception cref="InvalidOperationException">The runtime has already initialised, so its policy is already in place.</exception>
+    public static void ConfigureNativeMemory(NativeMemoryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var result = new NativeMemoryOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(nameof(NativeMemoryOptions), typeof(NativeMemoryOptions), result.Failures);
+        }
+
+        lock (Gate)
+        {
+            if (initialized)
+            {
+                throw new InvalidOperationException(
+                    $"The torch runtime has already initialised with its native memory policy ({Describe(nativeMemory)}); " +
+                    "call ConfigureNativeMemory before the first model or tensor is created.");
+            }
+
+            nativeMemoryOptions = new NativeMemoryOptions
+            {
+                TuneAllocator = options.TuneAllocator,
+                MmapThresholdBytes = options.MmapThresholdBytes,
+                TrimThresholdBytes = options.TrimThresholdBytes,
+                ArenaMax = options.ArenaMax,
+            };
+        }
+    }
 
     /// <summary>Ensures torch can run on the CPU; call before the first tensor operation. Cheap after the first call.</summary>
     /// <exception cref="TorchRuntimeException">The native backend cannot be loaded.</exception>
@@ -30,6 +73,8 @@ public static class TorchRuntime
                 return;
             }
 
+            // Before libtorch allocates anything, so that all its blocks follow the policy.
+            Volatile.Write(ref nativeMemory, NativeMemoryPolicy.Apply(nativeMemoryOptions));
             try
             {
                 torch.InitializeDeviceType(DeviceType.CPU);
@@ -42,6 +87,9 @@ public static class TorchRuntime
             Volatile.Write(ref initialized, true);
         }
     }
+
+    private static string Describe(NativeMemoryPolicy policy)
+        => policy.Applied.Count > 0 ? string.Join(", ", policy.Applied) : string.Join("; ", policy.Skipped.Concat(policy.Failed));
 
     /// <summary>Explains why the native backend under <paramref name="appDirectory"/> would not load.</summary>
     /// <param name="appDirectory">The application folder.</param>

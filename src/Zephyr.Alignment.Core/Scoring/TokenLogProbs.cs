@@ -7,8 +7,11 @@ namespace Zephyr.Alignment.Scoring;
 /// tensor: rows are processed in chunks, each chunk's log-sum-exp is subtracted from the logit of its label.
 /// </summary>
 /// <remarks>
-/// Differentiable: gradients flow to <c>logits</c>. Half-precision logits are upcast to float32 per chunk,
+/// Differentiable: gradients flow to <c>logits</c> through one autograd node whose forward keeps only a log-sum-exp per
+/// row and whose backward writes the single <c>[B, T, V]</c> gradient chunk by chunk, so a training step holds the logits
+/// and their gradient and nothing else of that size. Half-precision logits are upcast to float32 per chunk,
 /// because a bf16 log-softmax over a 32k vocabulary loses most of its mantissa; float64 stays float64.
+/// Pass contiguous logits (a model's output is); others are copied once.
 /// </remarks>
 public static class TokenLogProbs
 {
@@ -33,19 +36,11 @@ public static class TokenLogProbs
 
         using var scope = NewDisposeScope();
         long batch = logits.shape[0], time = logits.shape[1], vocab = logits.shape[2];
-        ScalarType computeType = logits.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        Tensor flatLogits = logits.reshape(batch * time, vocab);                   // [N, V]
-        Tensor flatLabels = labels.reshape(batch * time).clamp_min(0).to(ScalarType.Int64); // [N]
-        var pieces = new List<Tensor>();
-        for (long start = 0; start < batch * time; start += chunkRows)
-        {
-            long length = Math.Min(chunkRows, (batch * time) - start);
-            Tensor rows = flatLogits.narrow(0, start, length).to(computeType);        // [n, V]
-            Tensor picked = rows.gather(-1, flatLabels.narrow(0, start, length).unsqueeze(-1)).squeeze(-1); // [n]
-            pieces.Add(picked - rows.logsumexp(-1));
-        }
 
-        Tensor result = (pieces.Count == 1 ? pieces[0] : cat(pieces, 0)).reshape(batch, time);
+        // A view for contiguous logits (a model's output is): no copy of the [B, T, V] block.
+        Tensor flatLogits = logits.reshape(batch * time, vocab);                              // [N, V]
+        Tensor flatLabels = labels.reshape(batch * time).clamp_min(0).to(ScalarType.Int64);   // [N]
+        Tensor result = TokenLogProbFunction.apply(flatLogits, flatLabels, chunkRows).reshape(batch, time); // [B, T]
         result = result.where(labels >= 0, zeros_like(result));
         return result.MoveToOuterDisposeScope();
     }
@@ -74,10 +69,12 @@ public static class TokenLogProbs
 
         using var scope = NewDisposeScope();
         long time = inputIds.shape[1];
-        Tensor shiftedLogits = logits.narrow(1, 0, time - 1);                      // [B, T-1, V]
-        Tensor targets = inputIds.narrow(1, 1, time - 1);                         // [B, T-1]
-        Tensor mask = completionMask.narrow(1, 1, time - 1).to(ScalarType.Bool);  // [B, T-1]
-        Tensor perToken = Gather(shiftedLogits, targets);
+
+        // The labels are shifted, not the logits: narrowing [B, T, V] to T-1 positions would make every later reshape
+        // copy the whole block. Position T-1 gets label -1 and scores 0.
+        Tensor targets = nn.functional.pad(inputIds.narrow(1, 1, time - 1), [0, 1], value: -1); // [B, T]
+        Tensor mask = completionMask.narrow(1, 1, time - 1).to(ScalarType.Bool);                // [B, T-1]
+        Tensor perToken = Gather(logits, targets).narrow(1, 0, time - 1);                        // [B, T-1]
         perToken = perToken.where(mask, zeros_like(perToken));
         Tensor sum = perToken.sum(1);
         Tensor count = mask.sum(1);

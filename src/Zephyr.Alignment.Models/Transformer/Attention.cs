@@ -7,7 +7,8 @@ namespace Zephyr.Alignment.Models;
 /// <summary>
 /// Multi-head self-attention with grouped-query heads (Ainslie et al. 2023): <c>num_key_value_heads</c> key/value heads are
 /// each shared by <c>num_attention_heads / num_key_value_heads</c> query heads (<c>repeat_kv</c>), rotary embeddings on
-/// queries and keys, and one attention path: <c>scaled_dot_product_attention</c> with an explicit additive mask.
+/// queries and keys, and one attention path: <c>scaled_dot_product_attention</c>, with <c>is_causal</c> for a plain causal
+/// mask and an explicit additive mask otherwise (padding, packing, sliding windows, a cache).
 /// </summary>
 /// <remarks>
 /// The variants are options, as in transformers' modular files: q/k/v and o biases (<see cref="TransformerConfig.QueryKeyValueBias"/>,
@@ -62,14 +63,17 @@ internal sealed class Attention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>True when a forward pass draws random numbers (attention dropout in training mode).</summary>
+    public bool IsStochastic => training && dropout > 0;
+
     /// <summary>Attends over the cached and new positions.</summary>
     /// <param name="hidden">Normalized hidden states <c>[B, T, H]</c>.</param>
     /// <param name="cos">Rotary cosines <c>[B, T, d]</c>.</param>
     /// <param name="sin">Rotary sines <c>[B, T, d]</c>.</param>
-    /// <param name="mask">Additive mask <c>[B, 1, T, S]</c> (S = cached + T).</param>
+    /// <param name="mask">Additive mask <c>[B, 1, T, S]</c> (S = cached + T), or null for plain causal attention (<c>is_causal</c>).</param>
     /// <param name="cache">This layer's cache, appended to when given.</param>
     /// <returns><c>[B, T, H]</c>.</returns>
-    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)
+    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, LayerKeyValueCache? cache)
     {
         using var scope = NewDisposeScope();
         long batch = hidden.shape[0];
@@ -103,7 +107,7 @@ internal sealed class Attention : nn.Module
 
         // The default scale of scaled_dot_product_attention is 1/sqrt(d) with d = head_dim, as Llama uses.
         Tensor attended = nn.functional.scaled_dot_product_attention(
-            queries, expandedKeys, expandedValues, mask, p: training ? dropout : 0.0); // [B, h, T, d]
+            queries, expandedKeys, expandedValues, mask, p: training ? dropout : 0.0, is_casual: mask is null); // [B, h, T, d] (TorchSharp 0.107 spells it is_casual)
         Tensor merged = attended.transpose(1, 2).reshape(batch, length, (long)headCount * headDim); // [B, T, h*d]
         return outputProjection.forward(merged).MoveToOuterDisposeScope();
     }

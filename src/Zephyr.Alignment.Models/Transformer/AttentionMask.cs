@@ -6,6 +6,9 @@ namespace Zephyr.Alignment.Models;
 /// <summary>
 /// Builds the additive attention mask <c>[B, 1, T, S]</c>: 0 where a query may attend, the dtype's most negative finite
 /// value elsewhere (not -inf, so a query row that is all padding gives finite values instead of NaN, as transformers does).
+/// When the mask would be plain causal it builds none, and attention runs with <c>is_causal</c> instead (transformers'
+/// <c>_ignore_causal_mask_sdpa</c> makes the same choice): no dense <c>[B, 1, T, S]</c> tensor, and the kernel skips the
+/// masked half.
 /// </summary>
 internal static class AttentionMask
 {
@@ -20,8 +23,14 @@ internal static class AttentionMask
     /// <param name="slidingWindow">Mistral's W: query i sees key j iff <c>i - W &lt; j &lt;= i</c>; null for full causal attention.</param>
     /// <param name="dtype">The activation dtype (the mask is added to scores of that type).</param>
     /// <param name="device">The activation device.</param>
-    public static Tensor Build(Tensor? visibilityMask, long batchSize, long queryLength, long pastLength, int? slidingWindow, ScalarType dtype, Device device)
+    /// <returns>The additive mask, or <see langword="null"/> for plain causal attention (see <see cref="IsPlainCausal"/>).</returns>
+    public static Tensor? Build(Tensor? visibilityMask, long batchSize, long queryLength, long pastLength, int? slidingWindow, ScalarType dtype, Device device)
     {
+        if (IsPlainCausal(visibilityMask, queryLength, pastLength, slidingWindow))
+        {
+            return null;
+        }
+
         using var scope = NewDisposeScope();
         long keyLength = pastLength + queryLength;
 
@@ -48,5 +57,26 @@ internal static class AttentionMask
         Tensor additive = zeros([batchSize, 1, queryLength, keyLength], dtype, device)
             .masked_fill(allowedPerRow.logical_not().unsqueeze(1), finfo(dtype).min); // [B, 1, T, S]
         return additive.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// True when query t may see exactly keys 0..t: nothing cached (<c>is_causal</c> aligns the square's top-left corner),
+    /// a window no shorter than the sequence, and no mask or a padding mask of all ones. Packed (query × key) masks always
+    /// need the explicit mask.
+    /// </summary>
+    internal static bool IsPlainCausal(Tensor? visibilityMask, long queryLength, long pastLength, int? slidingWindow)
+    {
+        if (pastLength != 0 || (slidingWindow is { } window && window < queryLength))
+        {
+            return false;
+        }
+
+        if (visibilityMask is null)
+        {
+            return true;
+        }
+
+        using var scope = NewDisposeScope();
+        return visibilityMask.dim() == 2 && visibilityMask.ne(0).all().item<bool>();
     }
 }

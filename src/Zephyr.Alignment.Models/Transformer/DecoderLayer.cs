@@ -34,6 +34,9 @@ internal sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>True when a forward pass draws random numbers, which gradient checkpointing must replay.</summary>
+    public bool IsStochastic => selfAttention.IsStochastic;
+
     /// <summary>
     /// This layer's attention window (<see cref="TransformerConfig.SlidingWindowOfLayer"/>); null for full causal attention.
     /// Read from the config at each call, so a changed <see cref="TransformerConfig.SlidingWindow"/> takes effect.
@@ -41,7 +44,7 @@ internal sealed class DecoderLayer : nn.Module
     public int? SlidingWindow => config.SlidingWindowOfLayer(layerIndex);
 
     /// <summary><c>[B, T, H]</c> → <c>[B, T, H]</c>; see <see cref="Attention.Forward"/> for the other arguments.</summary>
-    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)
+    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, LayerKeyValueCache? cache)
     {
         using var scope = NewDisposeScope();
         Tensor afterAttention = hidden + selfAttention.Forward(inputNorm.forward(hidden), cos, sin, mask, cache);

@@ -29,6 +29,32 @@ public sealed class TokenLogProbsTests
     }
 
     [Theory]
+    [InlineData(ScalarType.Float64, 1e-12)]
+    [InlineData(ScalarType.Float32, 1e-6)]
+    [InlineData(ScalarType.BFloat16, 1e-2)]
+    public void Gradients_of_the_chunked_gather_equal_those_of_log_softmax(ScalarType dtype, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(11);
+        Tensor values = randn(2, 7, 13, dtype: ScalarType.Float64) * 3;
+        Tensor labels = randint(0, 13, [2, 7], dtype: ScalarType.Int64);
+        labels[0, 3] = tensor(-100L);
+        Tensor upstream = randn(2, 7, dtype: ScalarType.Float64);
+
+        Tensor ours = values.to(dtype).requires_grad_();
+        TokenLogProbs.Gather(ours, labels, chunkRows: 3).mul(upstream.to(ours.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32)).sum().backward();
+
+        Tensor reference = values.to(dtype).to(ScalarType.Float64).requires_grad_();
+        Tensor full = nn.functional.log_softmax(reference, -1).gather(-1, labels.clamp_min(0).unsqueeze(-1)).squeeze(-1);
+        full.where(labels >= 0, zeros_like(full)).mul(upstream).sum().backward();
+
+        Assert.Equal(dtype, ours.grad!.dtype);
+        Assert.True(ours.grad.to(ScalarType.Float64).allclose(reference.grad!, rtol: 0, atol: tolerance),
+            $"max difference {(ours.grad.to(ScalarType.Float64) - reference.grad!).abs().max().item<double>()}");
+        Assert.Equal(0.0, ours.grad[0, 3].abs().sum().to(ScalarType.Float64).item<double>());
+    }
+
+    [Theory]
     [InlineData("tiny-llama")]
     [InlineData("tiny-mistral")]
     public void Completion_log_probs_match_the_reference_fixture(string folder)
