@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Zephyr.Alignment.Dpo.Data;
+using Zephyr.Alignment.IO;
 using Zephyr.Alignment.Runtime;
 using static TorchSharp.torch;
 
@@ -184,9 +185,6 @@ public static class ReferenceLogProbCache
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         CheckFingerprint(fingerprint);
         ArgumentNullException.ThrowIfNull(values);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
-        Directory.CreateDirectory(folder);
         var bytes = new byte[HeaderLength + (16L * values.Count)];
         Magic.CopyTo(bytes, 0);
         Convert.FromHexString(fingerprint).CopyTo(bytes, 8);
@@ -198,24 +196,7 @@ public static class ReferenceLogProbCache
             BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(HeaderLength + (8 * (values.Count + i))), values.Rejected[i]);
         }
 
-        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
+        AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 
     private static void CheckFingerprint(string fingerprint)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
+using Zephyr.Alignment.IO;
 using static TorchSharp.torch;
 
 namespace Zephyr.Alignment.Models;
@@ -47,41 +48,27 @@ public static class SafeTensorsWriter
         }
 
         byte[] header = BuildHeader(ordered, metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var (name, tensor) in ordered)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var (name, tensor) in ordered)
+                using var scope = NewDisposeScope();
+                Tensor stored = substitute is null ? tensor : substitute(name, tensor);
+                if (stored.dtype != tensor.dtype || !stored.shape.SequenceEqual(tensor.shape))
                 {
-                    using var scope = NewDisposeScope();
-                    Tensor stored = substitute is null ? tensor : substitute(name, tensor);
-                    if (stored.dtype != tensor.dtype || !stored.shape.SequenceEqual(tensor.shape))
-                    {
-                        throw new InvalidOperationException(
-                            $"The tensor stored for '{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}]; the header says {tensor.dtype} [{string.Join(", ", tensor.shape)}].");
-                    }
-
-                    // The bytes are read from host memory in the stored layout, so a CPU, contiguous copy is needed.
-                    Tensor host = stored.detach().cpu().contiguous();
-                    TensorBytes.Write(host, stream);
+                    throw new InvalidOperationException(
+                        $"The tensor stored for '{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}]; the header says {tensor.dtype} [{string.Join(", ", tensor.shape)}].");
                 }
 
-                stream.Flush(flushToDisk: true);
+                // The bytes are read from host memory in the stored layout, so a CPU, contiguous copy is needed.
+                Tensor host = stored.detach().cpu().contiguous();
+                TensorBytes.Write(host, stream);
             }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        });
     }
 
     private static byte[] BuildHeader(List<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string> metadata)
