@@ -52,4 +52,8 @@ internal static partial class DpoLog
     [LoggerMessage(EventId = 214, Level = LogLevel.Warning,
         Message = "DisableDropout is true but the policy ({Policy}) cannot switch its dropout off (IConfigurableDropout); any dropout it has stays active")]
     public static partial void DropoutNotConfigurable(ILogger logger, string policy);
+
+    [LoggerMessage(EventId = 230, Level = LogLevel.Information,
+        Message = "The reference is the policy with its LoRA adapters disabled: no second model is loaded ({Frozen} frozen base parameters shared)")]
+    public static partial void AdapterDisabledReference(ILogger logger, long frozen);
 }

@@ -35,6 +35,7 @@ public class DpoOptions : TrainingOptions
     /// <summary>
     /// The reference model's checkpoint folder (<c>ref_model</c>). Default: <see langword="null"/>, the same checkpoint as
     /// <see cref="ModelPath"/>, as in the recipe, where the dSFT model is both the starting point and the frozen reference.
+    /// Not allowed with <see cref="TrainingOptions.UsePeft"/>: the reference is then the policy with its adapters disabled.
     /// </summary>
     public string? ReferenceModelPath { get; set; }
 

@@ -126,6 +126,23 @@ public sealed class DpoOptionsValidator : IValidateOptions<DpoOptions>
             failures.Add($"RefLogProbsCacheDirectory must name a folder or be null; got '{options.RefLogProbsCacheDirectory}'.");
         }
 
+        if (options.UsePeft)
+        {
+            // With LoRA the reference is the policy with its adapters off (TRL refuses a ref_model next to a peft_config).
+            foreach (var (name, value) in new[]
+            {
+                (nameof(DpoOptions.ReferenceModelPath), options.ReferenceModelPath),
+                (nameof(DpoOptions.ReferenceDevice), options.ReferenceDevice),
+                (nameof(DpoOptions.ReferenceDType), options.ReferenceDType),
+            })
+            {
+                if (value is not null)
+                {
+                    failures.Add($"{name} ('{value}') cannot be combined with UsePeft: the reference is the policy with its LoRA adapters disabled, on the policy's device and dtype.");
+                }
+            }
+        }
+
         if (options.ChatTemplate is not null && !ChatTemplates.Default.TryGet(options.ChatTemplate, out _))
         {
             failures.Add($"ChatTemplate '{options.ChatTemplate}' is not a registered template; known: {string.Join(", ", ChatTemplates.Default.Names)}.");

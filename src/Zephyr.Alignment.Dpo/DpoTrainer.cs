@@ -8,6 +8,7 @@ using Zephyr.Alignment.Chat;
 using Zephyr.Alignment.Dpo.Data;
 using Zephyr.Alignment.Dpo.Losses;
 using Zephyr.Alignment.Dpo.Reference;
+using Zephyr.Alignment.Lora;
 using Zephyr.Alignment.Runtime;
 using Zephyr.Alignment.Tokenization;
 using Zephyr.Alignment.Training;
@@ -35,6 +36,11 @@ namespace Zephyr.Alignment.Dpo;
 /// When training completes, the policy is written in Hugging Face format into <c>{OutputDirectory}</c> itself (as HF's <c>save_model</c> does); the loop's
 /// <c>checkpoint-{step}/</c> folders and <c>metrics.jsonl</c> sit beside it.
 /// </para>
+/// <para>
+/// With <see cref="TrainingOptions.UsePeft"/> (or a policy that already carries LoRA adapters and no reference), only the
+/// adapters train and the reference is the policy with its adapters disabled (<see cref="AdapterDisabledReference"/>): no
+/// second model is loaded. Checkpoints then hold the adapters, and the final output is a PEFT adapter folder.
+/// </para>
 /// </remarks>
 public sealed class DpoTrainer : ITrainer, IDisposable
 {
@@ -48,7 +54,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     private readonly bool ownsPolicy;
 
     private IPolicyModel? policy;
-    private ReferenceModel? reference;
+    private IReferenceModel? reference;
     private DpoDataset? trainDataset;
     private DpoDataset? evalDataset;
     private PreferenceTokenizerOptions? tokenization;
@@ -91,6 +97,10 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     /// The reference weights, a separate model object (usually a second load of the policy's starting checkpoint). The trainer
     /// takes ownership: it freezes the model at once, moves it to <see cref="DpoOptions.ReferenceDevice"/>/<see cref="DpoOptions.ReferenceDType"/>
     /// (default: the policy's), and disposes it after precomputing its log-probs or when the trainer is disposed.
+    /// <see langword="null"/> for a LoRA policy (one that offers <see cref="ILoraModel"/>, or any policy with
+    /// <see cref="TrainingOptions.UsePeft"/>, which gets adapters here): the reference is then the policy with its adapters disabled.
+    /// Adapters added here stay on your model after the trainer is disposed; <see cref="Policy"/> is the adapter model,
+    /// whose disposal removes them.
     /// </param>
     /// <param name="trainDataset">The training pairs.</param>
     /// <param name="options">The options (paths are not used); checked at once.</param>
@@ -100,11 +110,12 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     /// <param name="logger">Receives the trainer's and the loop's events; none by default.</param>
     /// <exception cref="OptionsValidationException">An option is invalid; every problem is listed.</exception>
     /// <exception cref="ArgumentException">
-    /// <paramref name="reference"/> is <paramref name="policy"/> itself, their vocabularies differ, or the reference device is unavailable.
+    /// <paramref name="reference"/> is <paramref name="policy"/> itself, their vocabularies differ, or the reference device is unavailable;
+    /// <paramref name="reference"/> is null for a policy without LoRA adapters, or given together with <see cref="TrainingOptions.UsePeft"/>.
     /// </exception>
     public DpoTrainer(
         IPolicyModel policy,
-        IPolicyModel reference,
+        IPolicyModel? reference,
         DpoDataset trainDataset,
         DpoOptions options,
         DpoDataset? evalDataset = null,
@@ -113,35 +124,31 @@ public sealed class DpoTrainer : ITrainer, IDisposable
         ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(trainDataset);
-        if (ReferenceEquals(policy, reference))
-        {
-            throw new ArgumentException(
-                "The reference must be a separate model object: freezing the policy itself would stop it from training. Load the checkpoint twice.",
-                nameof(reference));
-        }
-
-        if (policy.VocabularySize != reference.VocabularySize)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"The reference's vocabulary ({reference.VocabularySize}) differs from the policy's ({policy.VocabularySize})."),
-                nameof(reference));
-        }
-
         this.options = Validated(options, sources: false);
         this.logger = logger ?? NullLogger<DpoTrainer>.Instance;
         this.callbacks = [.. callbacks ?? []];
         Loss = loss ?? CreateLoss(options);
-        this.policy = policy;
         this.trainDataset = trainDataset;
         this.evalDataset = evalDataset;
+        if (reference is null)
+        {
+            // The caller keeps the base model; an adapter model made here is handed out through Policy, not disposed.
+            this.policy = LoraTraining.Prepare(policy, options, ownsPolicy: false, this.logger);
+            this.reference = this.policy is ILoraModel lora ? AdapterReference(lora) : throw new ArgumentNullException(
+                nameof(reference), "A reference model is required unless the policy carries LoRA adapters (or UsePeft is set); their reference is the policy with adapters disabled.");
+        }
+        else
+        {
+            CheckSeparateReference(policy, reference, options);
+            this.policy = policy;
+            Device referenceDevice = options.ReferenceDevice is { } name
+                ? TorchDevices.ResolveDevice(name, allowCpuFallback: false)
+                : policy.Device;
+            ScalarType referenceDType = options.ReferenceDType is { } type ? TorchDevices.ParseDType(type) : policy.DType;
+            this.reference = new ReferenceModel(reference, referenceDevice, referenceDType);
+        }
 
-        Device referenceDevice = options.ReferenceDevice is { } name
-            ? TorchDevices.ResolveDevice(name, allowCpuFallback: false)
-            : policy.Device;
-        ScalarType referenceDType = options.ReferenceDType is { } type ? TorchDevices.ParseDType(type) : policy.DType;
-        this.reference = new ReferenceModel(reference, referenceDevice, referenceDType);
         LogModels();
     }
 
@@ -154,8 +161,11 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     /// <summary>The policy: given, or loaded when training or evaluation first starts (<see langword="null"/> until then).</summary>
     public IPolicyModel? Policy => policy;
 
-    /// <summary>The live frozen reference; <see langword="null"/> before it is loaded and once it was released after precomputing.</summary>
-    public ReferenceModel? Reference => reference;
+    /// <summary>
+    /// The live frozen reference (a <see cref="ReferenceModel"/>, or an <see cref="AdapterDisabledReference"/> with LoRA);
+    /// <see langword="null"/> before it is loaded and once it was released after precomputing.
+    /// </summary>
+    public IReferenceModel? Reference => reference;
 
     /// <summary>The training pairs (with their reference log-probs once precomputed); <see langword="null"/> until loaded.</summary>
     public DpoDataset? TrainDataset => trainDataset;
@@ -305,6 +315,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
 
         string final = FinalModel.Save(policy!, options.OutputDirectory);
         DpoLog.FinalModelSaved(logger, final);
+        LoraTraining.SaveMergedIfRequested(policy!, options, final, logger);
         return result with { OutputDirectory = final };
     }
 
@@ -382,6 +393,23 @@ public sealed class DpoTrainer : ITrainer, IDisposable
 
     private void PrepareModels(CancellationToken cancellationToken)
     {
+        if (policy is null && options.UsePeft)
+        {
+            IPolicyModel loaded = loader!.Load(options.ModelPath!, policyPlacement!);
+            try
+            {
+                policy = LoraTraining.Prepare(loaded, options, ownsPolicy: true, logger);
+            }
+            catch
+            {
+                loaded.Dispose();
+                throw;
+            }
+
+            reference = AdapterReference((ILoraModel)policy);
+            LogModels();
+        }
+
         if (policy is null)
         {
             policy = loader!.Load(options.ModelPath!, policyPlacement!);
@@ -422,7 +450,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
 
     private PrecomputedReferenceLogProbs Precompute(DpoDataset dataset, string split, CancellationToken cancellationToken)
     {
-        ReferenceModel frozen = reference!;
+        IReferenceModel frozen = reference!;
         int batchSize = options.PrecomputeRefBatchSize ?? options.PerDeviceEvalBatchSize;
         string? path = null, fingerprint = null;
         if (options.RefLogProbsCacheDirectory is { } directory)
@@ -454,13 +482,43 @@ public sealed class DpoTrainer : ITrainer, IDisposable
         return values;
     }
 
+    private static void CheckSeparateReference(IPolicyModel policy, IPolicyModel reference, DpoOptions options)
+    {
+        if (options.UsePeft)
+        {
+            throw new ArgumentException(
+                "UsePeft makes the reference the policy with its LoRA adapters disabled; pass reference: null instead of a separate reference model.",
+                nameof(reference));
+        }
+
+        if (ReferenceEquals(policy, reference))
+        {
+            throw new ArgumentException(
+                "The reference must be a separate model object: freezing the policy itself would stop it from training. Load the checkpoint twice.",
+                nameof(reference));
+        }
+
+        if (policy.VocabularySize != reference.VocabularySize)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The reference's vocabulary ({reference.VocabularySize}) differs from the policy's ({policy.VocabularySize})."),
+                nameof(reference));
+        }
+    }
+
+    private AdapterDisabledReference AdapterReference(ILoraModel lora)
+    {
+        DpoLog.AdapterDisabledReference(logger, lora.NamedBaseParameters().Sum(p => p.Parameter.NumberOfElements));
+        return new AdapterDisabledReference(lora);
+    }
+
     private void LogModels()
     {
         DpoLog.LossChosen(logger, Loss.Name, options.Beta);
-        if (policy is not null && reference is not null)
+        if (policy is not null && reference is ReferenceModel separate)
         {
             DpoLog.ModelsReady(
-                logger, policy.Device.ToString(), TorchDevices.DTypeName(policy.DType), reference.Device.ToString(), TorchDevices.DTypeName(reference.DType), reference.ParameterCount);
+                logger, policy.Device.ToString(), TorchDevices.DTypeName(policy.DType), separate.Device.ToString(), TorchDevices.DTypeName(separate.DType), separate.ParameterCount);
         }
     }
 

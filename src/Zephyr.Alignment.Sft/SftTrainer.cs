@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Zephyr.Alignment.Chat;
+using Zephyr.Alignment.Lora;
 using Zephyr.Alignment.Runtime;
 using Zephyr.Alignment.Sft.Data;
 using Zephyr.Alignment.Sft.Masking;
@@ -48,7 +49,10 @@ public sealed class SftTrainer : ITrainer, IDisposable
     private bool disposed;
 
     /// <summary>Creates a trainer for a model you already hold; <see cref="SftOptions.ModelPath"/> is not used.</summary>
-    /// <param name="policy">The model to fine-tune, in place; the caller keeps ownership.</param>
+    /// <param name="policy">
+    /// The model to fine-tune, in place; the caller keeps ownership. With <see cref="TrainingOptions.UsePeft"/> it gets LoRA
+    /// adapters here (<see cref="Policy"/> is then the adapter model, which the caller may dispose to remove them).
+    /// </param>
     /// <param name="tokenizer">The model's tokenizer (its <c>chat_template</c> is recognised when <see cref="SftOptions.ChatTemplate"/> is null).</param>
     /// <param name="options">The options; validated here.</param>
     /// <param name="callbacks">Observers of training, called in order.</param>
@@ -59,10 +63,10 @@ public sealed class SftTrainer : ITrainer, IDisposable
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(tokenizer);
         Options = Validated(options, requireModelPath: false);
-        this.policy = policy;
         this.tokenizer = tokenizer;
         this.callbacks = [.. callbacks ?? []];
         this.logger = logger ?? NullLogger<SftTrainer>.Instance;
+        this.policy = LoraTraining.Prepare(policy, Options, ownsPolicy: false, this.logger);
     }
 
     /// <summary>
@@ -138,7 +142,17 @@ public sealed class SftTrainer : ITrainer, IDisposable
             if (policy is null)
             {
                 SftLog.LoadingModel(logger, Options.ModelPath!);
-                policy = loader!.Load(Options.ModelPath!, device!);
+                IPolicyModel loaded = loader!.Load(Options.ModelPath!, device!);
+                try
+                {
+                    policy = LoraTraining.Prepare(loaded, Options, ownsPolicy: true, logger);
+                }
+                catch
+                {
+                    loaded.Dispose();
+                    throw;
+                }
+
                 ownsPolicy = true;
             }
 
@@ -190,6 +204,7 @@ public sealed class SftTrainer : ITrainer, IDisposable
 
         string output = FinalModel.Save(policy!, Options.OutputDirectory);
         SftLog.FinalModelSaved(logger, output);
+        LoraTraining.SaveMergedIfRequested(policy!, Options, output, logger);
         return result with { OutputDirectory = output };
     }
 

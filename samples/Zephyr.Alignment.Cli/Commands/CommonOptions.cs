@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Zephyr.Alignment.Models;
 
 namespace Zephyr.Alignment.Cli.Commands;
 
@@ -10,6 +11,15 @@ internal static class CommonOptions
         Description = "Hugging Face checkpoint folder (config.json, safetensors, tokenizer files).",
         Required = true,
     };
+
+    public static Option<string?> Adapter() => new("--adapter")
+    {
+        Description = "A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to load onto --model, the base it was trained on.",
+    };
+
+    /// <summary>Loads the <c>--adapter</c> folder onto <paramref name="model"/> when one is given; dispose the result (null without one).</summary>
+    public static LoraModel? LoadAdapter(CausalLanguageModel model, string? adapterFolder)
+        => adapterFolder is null ? null : LoraModel.Load(model, adapterFolder);
 
     public static Option<string> Device() => new("--device")
     {

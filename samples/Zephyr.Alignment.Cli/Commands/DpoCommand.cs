@@ -17,6 +17,7 @@ internal static class DpoCommand
         (options, resolve) =>
         {
             options.ModelPath = resolve(options.ModelPath);
+            options.LoraAdapterPath = resolve(options.LoraAdapterPath);
             options.ReferenceModelPath = resolve(options.ReferenceModelPath);
             options.TrainFile = resolve(options.TrainFile);
             options.EvalFile = resolve(options.EvalFile);

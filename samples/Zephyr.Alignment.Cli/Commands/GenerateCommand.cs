@@ -14,6 +14,7 @@ internal static class GenerateCommand
     public static Command Create()
     {
         Option<string> model = CommonOptions.Model();
+        Option<string?> adapter = CommonOptions.Adapter();
         Option<string> device = CommonOptions.Device();
         Option<string> dtype = CommonOptions.DType();
         var prompt = new Option<string?>("--prompt", "-p") { Description = "The prompt text (the tokenizer adds bos as configured)." };
@@ -30,7 +31,7 @@ internal static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print one line {\"ids\": [new token ids], \"text\": \"...\"} instead of streaming text." };
         var command = new Command("generate", "Generate a continuation with a KV cache (greedy by default).")
         {
-            model, prompt, promptIds, chat, template, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed, stop, json, device, dtype,
+            model, adapter, prompt, promptIds, chat, template, maxNewTokens, temperature, topP, topK, repetitionPenalty, seed, stop, json, device, dtype,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -66,6 +67,9 @@ internal static class GenerateCommand
             options.Validate();
 
             using CausalLanguageModel policy = Checkpoint.LoadModel(folder, parse.GetValue(device)!, parse.GetValue(dtype)!);
+
+            // The adapters are injected into the base model's layers, so generating through it runs them.
+            using LoraModel? lora = CommonOptions.LoadAdapter(policy, parse.GetValue(adapter));
             if (input.Any(id => id < 0 || id >= policy.VocabularySize))
             {
                 throw new CliInputException($"--prompt-ids holds an id outside [0, {policy.VocabularySize})");

@@ -16,6 +16,7 @@ internal static class LogProbsCommand
     public static Command Create()
     {
         Option<string> model = CommonOptions.Model();
+        Option<string?> adapter = CommonOptions.Adapter();
         Option<FileInfo> input = CommonOptions.Input();
         Option<string> device = CommonOptions.Device();
         Option<string> dtype = CommonOptions.DType();
@@ -30,6 +31,7 @@ internal static class LogProbsCommand
             "where the prompt ends (as TRL 1.x); bos is added as the tokenizer says, unless the prompt already begins with it.")
         {
             model,
+            adapter,
             input,
             device,
             dtype,
@@ -40,6 +42,7 @@ internal static class LogProbsCommand
             string folder = parse.GetValue(model)!;
             ITokenizer tokenizer = Checkpoint.LoadTokenizer(folder);
             using CausalLanguageModel policy = Checkpoint.LoadModel(folder, parse.GetValue(device)!, parse.GetValue(dtype)!);
+            using LoraModel? lora = CommonOptions.LoadAdapter(policy, parse.GetValue(adapter));
             FileInfo file = parse.GetValue(input)!;
             bool appendEos = !parse.GetValue(noEos);
             using Stream stdout = Console.OpenStandardOutput();

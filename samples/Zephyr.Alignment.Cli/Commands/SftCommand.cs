@@ -17,6 +17,7 @@ internal static class SftCommand
         (options, resolve) =>
         {
             options.ModelPath = resolve(options.ModelPath);
+            options.LoraAdapterPath = resolve(options.LoraAdapterPath);
             options.TrainFile = resolve(options.TrainFile);
             options.EvalFile = resolve(options.EvalFile);
         },

@@ -181,14 +181,19 @@ internal sealed class TrainingConfiguration
 
     private static void ScalarsToLists(Dictionary<string, string?> values, Type optionsType)
     {
-        // TRL accepts "loss_type: ipo" for a list option; the binder would not bind a scalar to a list.
+        // TRL accepts one value for a list option ("loss_type: ipo", "--lora_target_modules all-linear"), or several
+        // separated by commas; the binder would not bind a scalar to a list.
         foreach (System.Reflection.PropertyInfo property in optionsType.GetProperties())
         {
             bool isList = property.PropertyType != typeof(string) && typeof(IEnumerable).IsAssignableFrom(property.PropertyType)
                 && !typeof(IDictionary).IsAssignableFrom(property.PropertyType);
             if (isList && values.Remove(property.Name, out string? scalar))
             {
-                values[property.Name + ":0"] = scalar;
+                string[] items = scalar?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+                for (int i = 0; i < items.Length; i++)
+                {
+                    values[string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{property.Name}:{i}")] = items[i];
+                }
             }
         }
     }

@@ -4,6 +4,7 @@ using Parquet;
 using Parquet.Schema;
 using Parquet.Serialization;
 using Zephyr.Alignment.Chat;
+using Zephyr.Alignment.IO;
 
 namespace Zephyr.Alignment.Aif.Binarization;
 

@@ -34,8 +34,7 @@ public static class AifZephyrAlignmentBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<AifOptions>().Configure(configure);
-        return AddAifServices(builder);
+        return AddAifServices(builder, null, configure);
     }
 
     /// <summary>
@@ -50,20 +49,13 @@ public static class AifZephyrAlignmentBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
-        OptionsBuilder<AifOptions> options = builder.Services.AddOptions<AifOptions>().Bind(section);
-        if (configure is not null)
-        {
-            options.PostConfigure(configure);
-        }
-
-        return AddAifServices(builder);
+        return AddAifServices(builder, section, configure);
     }
 
-    private static IZephyrAlignmentBuilder AddAifServices(IZephyrAlignmentBuilder builder)
+    private static IZephyrAlignmentBuilder AddAifServices(IZephyrAlignmentBuilder builder, IConfiguration? section, Action<AifOptions>? configure)
     {
+        builder.AddStageOptions(section, configure, new AifOptionsValidator { RequireModelSources = false });
         IServiceCollection services = builder.Services;
-        services.AddOptions<AifOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AifOptions>>(new AifOptionsValidator { RequireModelSources = false }));
         services.TryAddSingleton(provider =>
         {
             AifOptions options = provider.GetRequiredService<IOptions<AifOptions>>().Value;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Zephyr.Alignment.IO;
 
 namespace Zephyr.Alignment.Aif.Running;
 

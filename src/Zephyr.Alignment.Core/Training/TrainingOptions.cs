@@ -9,7 +9,7 @@ namespace Zephyr.Alignment.Training;
 /// Stage options (SFT, DPO) derive from this class, as TRL's configs derive from <c>TrainingArguments</c>, and set the
 /// learning rate of their stage. Check an instance with <see cref="TrainingOptionsValidator"/>.
 /// </remarks>
-public class TrainingOptions
+public partial class TrainingOptions
 {
     /// <summary>
     /// Folder that receives <c>metrics.jsonl</c> and the <c>checkpoint-{step}/</c> folders (<c>output_dir</c>).

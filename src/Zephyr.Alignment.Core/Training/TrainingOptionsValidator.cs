@@ -139,5 +139,7 @@ public sealed class TrainingOptionsValidator : IValidateOptions<TrainingOptions>
         {
             failures.Add(Invariant($"ResumeFromCheckpoint must be a checkpoint folder, 'latest' or null; got '{options.ResumeFromCheckpoint}'."));
         }
+
+        options.AddPeftFailures(failures);
     }
 }

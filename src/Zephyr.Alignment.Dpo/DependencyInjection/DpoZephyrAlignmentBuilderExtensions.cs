@@ -34,8 +34,7 @@ public static class DpoZephyrAlignmentBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<DpoOptions>().Configure(configure);
-        return AddDpoServices(builder);
+        return AddDpoServices(builder, null, configure);
     }
 
     /// <summary>
@@ -50,20 +49,13 @@ public static class DpoZephyrAlignmentBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(section);
-        OptionsBuilder<DpoOptions> options = builder.Services.AddOptions<DpoOptions>().Bind(section);
-        if (configure is not null)
-        {
-            options.PostConfigure(configure);
-        }
-
-        return AddDpoServices(builder);
+        return AddDpoServices(builder, section, configure);
     }
 
-    private static IZephyrAlignmentBuilder AddDpoServices(IZephyrAlignmentBuilder builder)
+    private static IZephyrAlignmentBuilder AddDpoServices(IZephyrAlignmentBuilder builder, IConfiguration? section, Action<DpoOptions>? configure)
     {
+        builder.AddStageOptions(section, configure, new DpoOptionsValidator());
         IServiceCollection services = builder.Services;
-        services.AddOptions<DpoOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DpoOptions>, DpoOptionsValidator>());
         services.TryAddSingleton(provider => DpoTrainer.CreateLoss(provider.GetRequiredService<IOptions<DpoOptions>>().Value));
         services.TryAddSingleton(provider => new DpoTrainer(
             provider.GetRequiredService<IOptions<DpoOptions>>().Value,

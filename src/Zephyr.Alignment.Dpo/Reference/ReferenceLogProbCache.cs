@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Zephyr.Alignment.Dpo.Data;
+using Zephyr.Alignment.IO;
 using Zephyr.Alignment.Runtime;
 using static TorchSharp.torch;
 
@@ -29,16 +30,22 @@ public static class ReferenceLogProbCache
     /// The fingerprint of the reference log-probs of <paramref name="examples"/>: a SHA-256 over the pairs' ids, the
     /// tokenization settings, the padding id and batch size, and the reference's parameters (names, shapes, dtypes and bytes).
     /// </summary>
-    /// <param name="reference">The frozen reference (its weights are hashed, one tensor at a time).</param>
+    /// <param name="reference">
+    /// The frozen reference (its weights are hashed, one tensor at a time): a <see cref="ReferenceModel"/>, or an
+    /// <see cref="AdapterDisabledReference"/>, whose base weights are hashed, so both give the same fingerprint for the same base.
+    /// </param>
     /// <param name="examples">The tokenized pairs, in dataset order.</param>
     /// <param name="padTokenId">The collator's padding id.</param>
     /// <param name="batchSize">Pairs per precompute batch.</param>
     /// <param name="tokenization">The length limits the pairs were tokenized with, or <see langword="null"/> when unknown.</param>
     /// <returns>64 lowercase hex digits.</returns>
     public static string Fingerprint(
-        ReferenceModel reference, IReadOnlyList<TokenizedPreference> examples, int padTokenId, int batchSize, PreferenceTokenizerOptions? tokenization)
+        IReferenceModel reference, IReadOnlyList<TokenizedPreference> examples, int padTokenId, int batchSize, PreferenceTokenizerOptions? tokenization)
     {
         ArgumentNullException.ThrowIfNull(reference);
+        IFingerprintableReference weights = reference as IFingerprintableReference ?? throw new ArgumentException(
+            $"A {reference.GetType().Name} does not expose its weights, so its log-probs cannot be fingerprinted; use a {nameof(ReferenceModel)} or an {nameof(AdapterDisabledReference)}.",
+            nameof(reference));
         ArgumentNullException.ThrowIfNull(examples);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Text(string value)
@@ -82,8 +89,8 @@ public static class ReferenceLogProbCache
         }
 
         Text(TorchDevices.DTypeName(reference.DType));
-        Text(reference.Device.type.ToString());
-        foreach (var (name, parameter) in reference.FrozenParameters)
+        Text(weights.Device.type.ToString());
+        foreach (var (name, parameter) in weights.FrozenParameters())
         {
             using var scope = NewDisposeScope();
             Text(name);
@@ -178,9 +185,6 @@ public static class ReferenceLogProbCache
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         CheckFingerprint(fingerprint);
         ArgumentNullException.ThrowIfNull(values);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder.", nameof(path));
-        Directory.CreateDirectory(folder);
         var bytes = new byte[HeaderLength + (16L * values.Count)];
         Magic.CopyTo(bytes, 0);
         Convert.FromHexString(fingerprint).CopyTo(bytes, 8);
@@ -192,24 +196,7 @@ public static class ReferenceLogProbCache
             BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(HeaderLength + (8 * (values.Count + i))), values.Rejected[i]);
         }
 
-        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
+        AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 
     private static void CheckFingerprint(string fingerprint)

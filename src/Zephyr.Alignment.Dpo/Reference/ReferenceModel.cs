@@ -23,7 +23,7 @@ namespace Zephyr.Alignment.Dpo.Reference;
 /// caller asks for. It owns the wrapped model and disposes it.
 /// </para>
 /// </remarks>
-public sealed class ReferenceModel : IReferenceModel
+public sealed class ReferenceModel : IReferenceModel, IFingerprintableReference
 {
     private readonly IPolicyModel model;
     private readonly List<(string Name, Parameter Parameter)> parameters;
@@ -96,10 +96,6 @@ public sealed class ReferenceModel : IReferenceModel
     /// <returns>Sequence log-probs <c>[R]</c> in float32 (float64 for a float64 reference), on <paramref name="resultDevice"/>; no gradient history. The caller owns it.</returns>
     public Tensor SequenceLogProbs(Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
     {
-        ArgumentNullException.ThrowIfNull(inputIds);
-        ArgumentNullException.ThrowIfNull(attentionMask);
-        ArgumentNullException.ThrowIfNull(completionMask);
-        ArgumentNullException.ThrowIfNull(resultDevice);
         IPolicyModel reference = Model;
 
         // Something else may have switched the wrapped model to training mode (dropout); the reference never runs in it.
@@ -108,13 +104,23 @@ public sealed class ReferenceModel : IReferenceModel
             reference.SetTrainingMode(false);
         }
 
+        return SequenceLogProbs(reference, inputIds, attentionMask, completionMask, resultDevice);
+    }
+
+    /// <summary>The summed completion log-probs of <paramref name="model"/> as a reference: no gradients, detached, on <paramref name="resultDevice"/>.</summary>
+    internal static Tensor SequenceLogProbs(IPolicyModel model, Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(attentionMask);
+        ArgumentNullException.ThrowIfNull(completionMask);
+        ArgumentNullException.ThrowIfNull(resultDevice);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        Device device = reference.Device;
+        Device device = model.Device;
         Tensor ids = inputIds.to(device);                                   // [R, T]
         Tensor attention = attentionMask.to(device);                        // [R, T]
         Tensor completion = completionMask.to(device);                      // [R, T]
-        Tensor logits = reference.Forward(ids, attention);                  // [R, T, V]
+        Tensor logits = model.Forward(ids, attention);                      // [R, T, V]
         CompletionLogProbs logps = TokenLogProbs.ForCompletions(logits, ids, completion);
         return logps.Sum.to(resultDevice).detach().MoveToOuterDisposeScope();
     }
@@ -128,6 +134,9 @@ public sealed class ReferenceModel : IReferenceModel
             return parameters;
         }
     }
+
+    /// <inheritdoc />
+    IEnumerable<(string Name, Parameter Parameter)> IFingerprintableReference.FrozenParameters() => FrozenParameters;
 
     /// <summary>Releases the reference model and its memory.</summary>
     public void Dispose()

@@ -95,17 +95,52 @@ public static class PretrainedModel
     /// <param name="model">The model to save.</param>
     /// <param name="directory">The destination; an existing folder is replaced.</param>
     /// <param name="options">Shard size; default 5 GB per shard.</param>
+    /// <exception cref="InvalidOperationException">
+    /// LoRA adapters are attached to <paramref name="model"/>: its weights alone are not the model that runs. Save the
+    /// adapters with <see cref="LoraModel.Save"/> or the merged weights with <see cref="LoraModel.SaveMerged"/>.
+    /// </exception>
     public static void Save(CausalLanguageModel model, string directory, ModelSaveOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.NamedProjections().FirstOrDefault(p => p.Projection.Lora is not null) is { Name: not null } adapted)
+        {
+            throw new InvalidOperationException(
+                $"The model carries LoRA adapters ('{adapted.Name}' and others), so its base weights alone are not the model that runs: " +
+                "save the adapter folder with LoraModel.Save or the merged weights with LoraModel.SaveMerged.");
+        }
+
+        SaveWithSubstitutes(model, directory, options, substitute: null);
+    }
+
+    /// <summary><see cref="Save"/>, writing <paramref name="substitute"/>(name, parameter) for each weight when given.</summary>
+    /// <param name="model">The model to save.</param>
+    /// <param name="directory">The destination; an existing folder is replaced.</param>
+    /// <param name="options">Shard size; default 5 GB per shard.</param>
+    /// <param name="substitute">Computes the tensor to store for a parameter (same shape and dtype), one at a time; null stores the parameters.</param>
+    internal static void SaveWithSubstitutes(CausalLanguageModel model, string directory, ModelSaveOptions? options, Func<string, Tensor, Tensor>? substitute)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         options ??= new ModelSaveOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxShardSizeBytes, $"{nameof(options)}.{nameof(options.MaxShardSizeBytes)}");
+        WriteFolder(directory, staging =>
+        {
+            File.WriteAllText(Path.Combine(staging, ConfigFileName), model.Config.ToJson(model.DType));
+            WriteWeights(model, staging, options.MaxShardSizeBytes, substitute);
+            CopyCompanionFiles(model.SourceDirectory, staging);
+        });
+    }
 
+    /// <summary>
+    /// Fills a temporary sibling of <paramref name="directory"/> with <paramref name="write"/>, then moves it into place,
+    /// replacing an existing folder only once the new one is complete.
+    /// </summary>
+    internal static void WriteFolder(string directory, Action<string> write)
+    {
         string target = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
         if (File.Exists(target))
         {
-            throw new CheckpointException($"Cannot save the model to '{target}': a file has that name.", target);
+            throw new CheckpointException($"Cannot save to '{target}': a file has that name.", target);
         }
 
         string parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"'{target}' has no parent folder.", nameof(directory));
@@ -114,9 +149,7 @@ public static class PretrainedModel
         Directory.CreateDirectory(staging);
         try
         {
-            File.WriteAllText(Path.Combine(staging, ConfigFileName), model.Config.ToJson(model.DType));
-            WriteWeights(model, staging, options.MaxShardSizeBytes);
-            CopyCompanionFiles(model.SourceDirectory, staging);
+            write(staging);
             ReplaceDirectory(staging, target);
         }
         catch
@@ -220,7 +253,7 @@ public static class PretrainedModel
         => name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)
             || (config.ResolvedTieWordEmbeddings && name == "lm_head.weight");
 
-    private static void WriteWeights(CausalLanguageModel model, string folder, long maxShardSizeBytes)
+    private static void WriteWeights(CausalLanguageModel model, string folder, long maxShardSizeBytes, Func<string, Tensor, Tensor>? substitute)
     {
         var parameters = model.named_parameters().Select(p => (Name: p.name, Tensor: (Tensor)p.parameter)).ToList();
         var shards = new List<List<(string Name, Tensor Tensor)>> { new() };
@@ -242,7 +275,7 @@ public static class PretrainedModel
 
         if (shards.Count == 1)
         {
-            SafeTensorsWriter.Write(Path.Combine(folder, WeightsFileName), shards[0]);
+            SafeTensorsWriter.Write(Path.Combine(folder, WeightsFileName), shards[0], metadata: null, substitute);
             return;
         }
 
@@ -250,7 +283,7 @@ public static class PretrainedModel
         for (int i = 0; i < shards.Count; i++)
         {
             string fileName = ShardIndex.ShardFileName(i + 1, shards.Count);
-            SafeTensorsWriter.Write(Path.Combine(folder, fileName), shards[i]);
+            SafeTensorsWriter.Write(Path.Combine(folder, fileName), shards[i], metadata: null, substitute);
             foreach (var (name, _) in shards[i])
             {
                 weightMap[name] = fileName;
@@ -260,7 +293,7 @@ public static class PretrainedModel
         new ShardIndex(weightMap, totalBytes).Save(Path.Combine(folder, ShardIndex.FileName));
     }
 
-    private static void CopyCompanionFiles(string? sourceFolder, string destination)
+    internal static void CopyCompanionFiles(string? sourceFolder, string destination)
     {
         if (sourceFolder is null || !Directory.Exists(sourceFolder))
         {

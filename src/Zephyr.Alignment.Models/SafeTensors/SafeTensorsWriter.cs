@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
+using Zephyr.Alignment.IO;
 using static TorchSharp.torch;
 
 namespace Zephyr.Alignment.Models;
@@ -22,6 +23,16 @@ public static class SafeTensorsWriter
     /// <param name="metadata">The header's <c>__metadata__</c>; <see langword="null"/> writes <c>{"format": "pt"}</c>, as Hugging Face does.</param>
     /// <exception cref="ArgumentException">Two tensors share a name.</exception>
     public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+        => Write(path, tensors, metadata, substitute: null);
+
+    /// <summary>
+    /// <see cref="Write(string, IEnumerable{ValueTuple{string, Tensor}}, IReadOnlyDictionary{string, string}?)"/>, storing
+    /// <paramref name="substitute"/>(name, tensor) instead of each tensor when given: computed one at a time while
+    /// writing (for example a merged weight), so such tensors never exist all at once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A substitute's shape or dtype differs from the tensor it replaces.</exception>
+    internal static void Write(
+        string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata, Func<string, Tensor, Tensor>? substitute)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -37,35 +48,27 @@ public static class SafeTensorsWriter
         }
 
         byte[] header = BuildHeader(ordered, metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
-        string fullPath = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var (name, tensor) in ordered)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var (_, tensor) in ordered)
+                using var scope = NewDisposeScope();
+                Tensor stored = substitute is null ? tensor : substitute(name, tensor);
+                if (stored.dtype != tensor.dtype || !stored.shape.SequenceEqual(tensor.shape))
                 {
-                    using var scope = NewDisposeScope();
-
-                    // The bytes are read from host memory in the stored layout, so a CPU, contiguous copy is needed.
-                    Tensor host = tensor.detach().cpu().contiguous();
-                    TensorBytes.Write(host, stream);
+                    throw new InvalidOperationException(
+                        $"The tensor stored for '{name}' is {stored.dtype} [{string.Join(", ", stored.shape)}]; the header says {tensor.dtype} [{string.Join(", ", tensor.shape)}].");
                 }
 
-                stream.Flush(flushToDisk: true);
+                // The bytes are read from host memory in the stored layout, so a CPU, contiguous copy is needed.
+                Tensor host = stored.detach().cpu().contiguous();
+                TensorBytes.Write(host, stream);
             }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        });
     }
 
     private static byte[] BuildHeader(List<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string> metadata)

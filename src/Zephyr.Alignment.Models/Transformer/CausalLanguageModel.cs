@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
+using Zephyr.Alignment.Lora;
 using static TorchSharp.torch;
 
 namespace Zephyr.Alignment.Models;
@@ -19,7 +20,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout, ILoraAdaptable
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -260,6 +261,24 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
     /// <inheritdoc />
     public void ReloadWeights(string directory) => PretrainedModel.ReloadWeights(this, directory);
+
+    /// <inheritdoc />
+    public ILoraModel AddLoraAdapters(LoraConfig config, long seed, bool ownsModel) => LoraModel.Create(this, config, seed, ownsModel);
+
+    /// <inheritdoc />
+    public ILoraModel LoadLoraAdapters(string adapterDirectory, bool isTrainable, bool ownsModel)
+        => LoraModel.Load(this, adapterDirectory, isTrainable, ownsModel);
+
+    /// <summary>Whether training passes mark the embeddings as requiring a gradient (see <see cref="TokenEmbedding.RequireOutputGrad"/>).</summary>
+    internal bool RequireEmbeddingGrad
+    {
+        get => body.EmbedTokens.RequireOutputGrad;
+        set => body.EmbedTokens.RequireOutputGrad = value;
+    }
+
+    /// <summary>Every linear layer with its module name (<c>model.layers.0.self_attn.q_proj</c>, …, <c>lm_head</c>), in model order.</summary>
+    internal IEnumerable<(string Name, Projection Projection)> NamedProjections()
+        => named_modules().Where(m => m.module is Projection).Select(m => (m.name, (Projection)m.module));
 
     /// <inheritdoc />
     public object? GetService(Type serviceType)

@@ -24,5 +24,12 @@ internal sealed class Projection : nn.Module<Tensor, Tensor>
 
     public Parameter Weight => weight;
 
-    public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
+    /// <summary>The LoRA adapter <see cref="LoraModel"/> injected here, or null; it adds its term to the output while enabled.</summary>
+    internal LoraLayer? Lora { get; set; }
+
+    public override Tensor forward(Tensor input)
+    {
+        Tensor output = nn.functional.linear(input, weight, bias);
+        return Lora is { Enabled: true } lora ? lora.Apply(input, output, training) : output;
+    }
 }

@@ -37,7 +37,7 @@ public sealed class ServeFixture : IAsyncLifetime
         new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(BaseAddress, "/v1") }).GetChatClient(model).AsIChatClient();
 }
 
-public sealed class ServeCliTests(ServeFixture server) : IClassFixture<ServeFixture>, IDisposable
+public sealed partial class ServeCliTests(ServeFixture server) : IClassFixture<ServeFixture>, IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = server.BaseAddress };
 
@@ -137,7 +137,7 @@ public sealed class ServeCliTests(ServeFixture server) : IClassFixture<ServeFixt
     [Fact]
     public async Task The_chat_page_is_served_at_the_root_and_the_sse_it_parses_has_the_shape_it_expects()
     {
-        // Headless Chromium is not installed here, so the page's contract is checked over HTTP: the calls it makes and
+        // The page's contract over HTTP (ServeChatPageBrowserTests.cs drives the page itself in headless Chromium): the calls it makes and
         // the event stream it parses ("data: {chunk}" events with choices[].delta.content, ended by "data: [DONE]").
         using HttpResponseMessage page = await _http.GetAsync("/");
         Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);

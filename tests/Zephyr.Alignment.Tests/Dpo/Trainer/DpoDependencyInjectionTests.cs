@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TorchSharp;
 using Zephyr.Alignment.Dpo;
+using Zephyr.Alignment.Dpo.Reference;
 using Zephyr.Alignment.Models;
 using Zephyr.Alignment.Tests.Infrastructure;
 using Zephyr.Alignment.Tests.Training;
@@ -133,7 +134,7 @@ public sealed class DpoDependencyInjectionTests
             DpoTrainer trainer = provider.GetRequiredService<DpoTrainer>();
             await trainer.TrainAsync();
             Assert.Equal(ScalarType.BFloat16, trainer.Reference!.DType);
-            Assert.Equal(DeviceType.CPU, trainer.Reference.Device.type);
+            Assert.Equal(DeviceType.CPU, Assert.IsType<ReferenceModel>(trainer.Reference).Device.type);
             Assert.Equal(ScalarType.Float32, trainer.Policy!.DType);
         }
 
