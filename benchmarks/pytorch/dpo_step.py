@@ -305,21 +305,24 @@ def main():
     ref_logps = -torch.rand(rows) * 100 if args.mode == "dpo-precomputed" else None
 
     peak = measure_matmul_peak(dtype)
-    times, rss, faults = [], [], []
+    times, cpu_times, rss, faults = [], [], [], []
     for step in range(args.warmup + args.steps):
         before = minor_faults()
         batch = batches[step % len(batches)]
         start = time.perf_counter()
+        cpu_start = time.process_time()
         if args.mode == "sft":
             sft_step(args, policy, optimizer, batch)
         else:
             dpo_step(args, policy, reference, optimizer, batch, ref_logps)
         if step >= args.warmup:
             times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu_start)
             faults.append(minor_faults() - before)
         rss.append(proc_status("VmRSS"))
 
     times.sort()
+    cpu_times.sort()
     median = times[len(times) // 2]
     tokens = rows * length
     flops = model_flops_per_step(args, rows, length, args.mode)
@@ -332,6 +335,9 @@ def main():
         "dtype": args.dtype,
         "steps": args.steps,
         "ms_per_step": median * 1e3,
+        # CPU seconds the process used per step (all threads): on a shared, oversubscribed machine the wall time
+        # includes waiting for a core, this does not.
+        "cpu_ms_per_step": cpu_times[len(cpu_times) // 2] * 1e3,
         "tokens_per_s": tokens / median,
         "model_gflops_per_s": flops / median / 1e9,
         "matmul_peak_gflops_per_s": peak / 1e9,

@@ -323,10 +323,12 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     {
         (IChatTemplate template, string reason) = options.ChatTemplate is { } name
             ? (ChatTemplates.Default.Get(name), "the ChatTemplate option")
-            : tokenizer.ChatTemplate is { } source && ChatTemplateRecognizer.TryRecognize(source, out ChatTemplateCatalogEntry? entry)
-                ? (entry.Template, "recognised from the checkpoint's tokenizer configuration")
-                : (ChatTemplates.Default.Get(ZephyrChatTemplate.TemplateName),
-                    tokenizer.ChatTemplate is null ? "the checkpoint has no chat template" : "the checkpoint's chat template is not one the library reproduces");
+            : (ChatTemplateRecognizer.ForTokenizer(tokenizer, logger, options.ModelPath), tokenizer.ChatTemplate switch
+            {
+                null => "the checkpoint has no chat template; default, with a warning",
+                { } source when ChatTemplateRecognizer.TryRecognize(source, out _) => "recognised from the checkpoint's tokenizer configuration",
+                _ => "the checkpoint's chat template, rendered by the Jinja interpreter",
+            });
         DpoLog.ChatTemplateChosen(logger, template.Name, reason);
         return template;
     }

@@ -225,17 +225,16 @@ public sealed class SftTrainer : ITrainer, IDisposable
             name = requested;
             how = "ChatTemplate option";
         }
-        else if (tok.ChatTemplate is { } source && ChatTemplateRecognizer.TryRecognize(source, out ChatTemplateCatalogEntry? entry))
-        {
-            template = entry.Template;
-            name = entry.Id;
-            how = "recognised from the checkpoint's chat_template";
-        }
         else
         {
-            template = ChatTemplates.Default.Get(ZephyrChatTemplate.TemplateName);
-            name = ZephyrChatTemplate.TemplateName;
-            how = tok.ChatTemplate is null ? "the checkpoint has no chat_template; default" : "the checkpoint's chat_template is not recognised; default";
+            // The checkpoint's own template (any Jinja the interpreter supports), or Zephyr with a Warning.
+            template = ChatTemplateRecognizer.ForTokenizer(tok, logger, Options.ModelPath);
+            (name, how) = tok.ChatTemplate switch
+            {
+                null => (template.Name, "the checkpoint has no chat_template; default, with a warning"),
+                { } source when ChatTemplateRecognizer.TryRecognize(source, out ChatTemplateCatalogEntry? entry) => (entry.Id, "recognised from the checkpoint's chat_template"),
+                _ => (template.Name, "the checkpoint's chat_template, rendered by the Jinja interpreter"),
+            };
         }
 
         SftLog.TemplateSelected(logger, name, how);

@@ -24,7 +24,7 @@ namespace Zephyr.Alignment.Benchmarks.Training;
 /// <remarks>
 /// Usage: <c>dotnet run -c Release --project benchmarks/Zephyr.Alignment.Benchmarks -- step --mode dpo --steps 20</c>;
 /// <c>--help</c> lists the options. The precision is one switch (<see cref="StepBenchmarkOptions.DType"/>): everything
-/// dtype-dependent (the model, the matmul peak) reads it.
+/// dtype-dependent (the model, the matmul peak, <see cref="TrainingOptions.Bf16"/>/<see cref="TrainingOptions.Fp16"/>) reads it.
 /// </remarks>
 public static class StepBenchmark
 {
@@ -100,6 +100,11 @@ public static class StepBenchmark
             MaxGradNorm = 1.0,
             LoggingSteps = o.Warmup + o.Steps,
             SaveSteps = 0,
+
+            // Half precision is mixed precision: float32 master weights in the optimizer (and loss scaling for fp16).
+            Bf16 = o.DType == ScalarType.BFloat16,
+            Fp16 = o.DType == ScalarType.Float16,
+            GradientCheckpointing = o.GradientCheckpointing,
         };
 
         int rows = 2 * o.Pairs;
@@ -166,9 +171,14 @@ public static class StepBenchmark
             ["threads"] = get_num_threads(),
             ["mode"] = o.Mode,
             ["dtype"] = o.DType.ToString().ToLowerInvariant(),
+            ["mixed_precision"] = o.DType is ScalarType.BFloat16 or ScalarType.Float16,
+            ["gradient_checkpointing"] = o.GradientCheckpointing,
             ["malloc"] = string.Join(", ", TorchRuntime.NativeMemory.Applied.DefaultIfEmpty("glibc defaults")),
             ["steps"] = o.Steps,
             ["ms_per_step"] = median,
+
+            // CPU time of the process per step (all threads): unlike the wall time, it leaves out waiting for a core.
+            ["cpu_ms_per_step"] = steps.Skip(o.Warmup).Select(s => s.CpuMilliseconds).Order().ElementAt(timed.Length / 2),
             ["tokens_per_s"] = tokens / (median / 1e3),
             ["model_gflops_per_s"] = flops / (median / 1e3) / 1e9,
             ["matmul_peak_gflops_per_s"] = peakFlops / 1e9,
@@ -250,7 +260,7 @@ public static class StepBenchmark
         return long.Parse(fields[7], CultureInfo.InvariantCulture); // fields after the name start at field 3
     }
 
-    private sealed record StepSample(double Milliseconds, double RssMb, long MinorFaults);
+    private sealed record StepSample(double Milliseconds, double CpuMilliseconds, double RssMb, long MinorFaults);
 
     private sealed record StepResult(Dictionary<string, object?> Summary, List<StepSample> Steps);
 
@@ -258,12 +268,14 @@ public static class StepBenchmark
     private sealed class StepRecorder : ITrainingCallback
     {
         private readonly Stopwatch watch = new();
+        private TimeSpan cpu;
         private long faults;
 
         public List<StepSample> Samples { get; } = [];
 
         public void OnTrainBegin(TrainingProgress progress)
         {
+            cpu = Process.GetCurrentProcess().TotalProcessorTime;
             faults = MinorFaults();
             watch.Restart();
         }
@@ -271,9 +283,11 @@ public static class StepBenchmark
         public void OnStepEnd(TrainingProgress progress)
         {
             double milliseconds = watch.Elapsed.TotalMilliseconds;
-            long now = MinorFaults();
-            Samples.Add(new StepSample(milliseconds, ProcStatusMb("VmRSS"), now - faults));
-            faults = now;
+            TimeSpan now = Process.GetCurrentProcess().TotalProcessorTime;
+            long nowFaults = MinorFaults();
+            Samples.Add(new StepSample(milliseconds, (now - cpu).TotalMilliseconds, ProcStatusMb("VmRSS"), nowFaults - faults));
+            cpu = now;
+            faults = nowFaults;
             watch.Restart();
         }
     }

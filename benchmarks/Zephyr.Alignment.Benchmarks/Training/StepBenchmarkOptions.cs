@@ -13,7 +13,10 @@ public sealed class StepBenchmarkOptions
           --mode dpo|dpo-precomputed|sft   DPO with a live reference (default), with precomputed reference log-probs, or SFT
           --steps N          timed steps after warm-up (default 20)
           --warmup N         untimed steps first (default 3)
-          --dtype NAME       float32 (default), bfloat16, float16: the model and the matmul peak
+          --precision P      fp32 (default), bf16 or fp16: the model's dtype and the matmul peak; bf16/fp16 train in
+                             mixed precision (TrainingOptions.Bf16/Fp16: float32 master weights, fp16 loss scaling)
+          --dtype NAME       the same switch by dtype name: float32, bfloat16, float16
+          --gradient-checkpointing true|false   recompute each decoder layer in backward (default false)
           --threads N        torch intra-op threads; 0 keeps torch's default (default 0)
           --malloc SPEC      the native allocator policy: 'library' (default: NativeMemoryOptions' defaults), 'off'
                              (glibc's dynamic threshold), or mmap=BYTES[,trim=BYTES][,arena=N]
@@ -33,6 +36,9 @@ public sealed class StepBenchmarkOptions
 
     /// <summary>The model's dtype (the precision switch).</summary>
     public ScalarType DType { get; private set; } = ScalarType.Float32;
+
+    /// <summary>Whether the policy recomputes its layers in the backward pass.</summary>
+    public bool GradientCheckpointing { get; private set; }
 
     /// <summary>Torch threads; 0 keeps the default.</summary>
     public int Threads { get; private set; }
@@ -99,6 +105,18 @@ public sealed class StepBenchmarkOptions
                 case "--steps": o.Steps = Positive(name, value); break;
                 case "--warmup": o.Warmup = Positive(name, value); break;
                 case "--dtype": o.DType = TorchDevices.ParseDType(value); break;
+                case "--precision":
+                    o.DType = value switch
+                    {
+                        "fp32" => ScalarType.Float32,
+                        "bf16" => ScalarType.BFloat16,
+                        "fp16" => ScalarType.Float16,
+                        _ => throw new ArgumentException($"--precision must be fp32, bf16 or fp16; got '{value}'."),
+                    };
+                    break;
+                case "--gradient-checkpointing":
+                    o.GradientCheckpointing = bool.TryParse(value, out bool on) ? on : throw new ArgumentException($"--gradient-checkpointing needs true or false; got '{value}'.");
+                    break;
                 case "--threads": o.Threads = Count(name, value); break;
                 case "--malloc": o.Malloc = ParseMalloc(value); break;
                 case "--rss-csv": o.RssCsv = value; break;

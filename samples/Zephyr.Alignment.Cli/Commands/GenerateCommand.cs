@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Zephyr.Alignment.Chat;
 using Zephyr.Alignment.Models;
 using Zephyr.Alignment.Models.Generation;
@@ -117,7 +118,9 @@ internal static class GenerateCommand
                 : throw new CliInputException($"unknown chat template '{name}'; known: {string.Join(", ", ChatTemplates.Default.Names)}");
         }
 
-        return ChatTemplateRecognizer.FromTokenizerConfig(folder);
+        // The checkpoint's chat template, or Zephyr's with a warning on stderr when it ships none.
+        using ILoggerFactory loggers = LoggerFactory.Create(builder => builder.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+        return ChatTemplateRecognizer.ForTokenizer(tokenizer, loggers.CreateLogger("zephyr.generate"), Path.Combine(folder, "tokenizer_config.json"));
     }
 
     private static int[] ParseIds(string text)

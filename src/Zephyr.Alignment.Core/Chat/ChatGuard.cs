@@ -32,6 +32,16 @@ internal static class ChatGuard
         }
     }
 
+    /// <summary>Refuses the options only <see cref="JinjaChatTemplate"/> can use (tools, documents, extra variables).</summary>
+    public static void RejectJinjaOnlyOptions(ChatRenderOptions? options, string templateName)
+    {
+        if (options is not null && (options.Tools is not null || options.Documents is not null || options.Variables.Count > 0))
+        {
+            throw new NotSupportedException(
+                $"The hand-written '{templateName}' template takes no tools, documents or extra variables; render the checkpoint's Jinja chat_template with {nameof(JinjaChatTemplate)} instead.");
+        }
+    }
+
     /// <summary>Throws when any message is a system message, for formats that have no place for one.</summary>
     public static void RejectSystemMessages(IReadOnlyList<ConversationMessage> messages, string templateName)
     {

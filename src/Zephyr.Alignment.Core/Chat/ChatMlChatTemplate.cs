@@ -24,6 +24,7 @@ public sealed class ChatMlChatTemplate : IChatTemplate
     public RenderedChat Render(IReadOnlyList<ConversationMessage> messages, ChatRenderOptions? options = null)
     {
         ChatGuard.CheckMessages(messages, nameof(messages));
+        ChatGuard.RejectJinjaOnlyOptions(options, Name);
         ChatRenderOptions o = options ?? new ChatRenderOptions();
         var builder = new ChatTextBuilder();
         for (int i = 0; i < messages.Count; i++)

@@ -6,15 +6,16 @@ namespace Zephyr.Alignment.Chat;
 
 /// <summary>
 /// Maps a checkpoint's Jinja <c>chat_template</c> (from <c>tokenizer_config.json</c>) to the
-/// <see cref="IChatTemplate"/> that renders the same text, so a fine-tune uses the format the model shipped with.
+/// <see cref="IChatTemplate"/> that renders the same text, so a fine-tune uses the format the model shipped with:
+/// the hand-written template of a <see cref="Catalog"/> entry, or else a <see cref="JinjaChatTemplate"/> that
+/// interprets the source.
 /// </summary>
 /// <remarks>
 /// <para><b>Rule.</b> A template is recognised only when its source equals a <see cref="Catalog"/> entry after
 /// canonicalisation: whitespace inside <c>{% %}</c>/<c>{{ }}</c> tags is ignored, string literals are compared by
 /// value, comments are dropped, and text outside tags is compared exactly after transformers' whitespace handling
 /// (<c>trim_blocks</c>, <c>lstrip_blocks</c>, <c>-</c> markers). No substring sniffing: a template that differs
-/// in anything that can change the output is not recognised, and
-/// <see cref="ChatTemplateNotRecognizedException"/> tells the user to select a template by name.</para>
+/// in anything that can change the output is not recognised, and is rendered by <see cref="JinjaChatTemplate"/>.</para>
 /// <para>Recognised templates reproduce <c>apply_chat_template</c>; in particular the Zephyr entry does not insert
 /// an empty system turn (select <c>zephyr</c> by name for the alignment-handbook's preprocessing).</para>
 /// <para>Catalogue (sources in each entry's <see cref="ChatTemplateCatalogEntry.Description"/>): the
@@ -104,24 +105,42 @@ public static class ChatTemplateRecognizer
         return entry is not null;
     }
 
-    /// <summary>Returns the template equivalent to <paramref name="chatTemplate"/>.</summary>
+    /// <summary>
+    /// Returns the template that renders <paramref name="chatTemplate"/>: the hand-written equivalent of a
+    /// <see cref="Catalog"/> entry (the same text, proven by the Jinja fixtures), else a <see cref="JinjaChatTemplate"/>
+    /// that interprets the source itself.
+    /// </summary>
     /// <param name="chatTemplate">The Jinja source.</param>
-    /// <param name="sourceFile">Where it came from, for the error message.</param>
-    /// <exception cref="ChatTemplateNotRecognizedException">No catalogue entry matches.</exception>
+    /// <param name="sourceFile">Where it came from, for error messages.</param>
+    /// <exception cref="ChatTemplateException">The source uses Jinja outside the supported subset; the message names the construct.</exception>
     public static IChatTemplate Recognize(string chatTemplate, string? sourceFile = null)
     {
         ArgumentNullException.ThrowIfNull(chatTemplate);
-        if (TryRecognize(chatTemplate, out ChatTemplateCatalogEntry? entry))
+        return TryRecognize(chatTemplate, out ChatTemplateCatalogEntry? entry)
+            ? entry.Template
+            : new JinjaChatTemplate(chatTemplate, sourceFile);
+    }
+
+    /// <summary>
+    /// The chat template a checkpoint ships (see <see cref="Recognize"/>), or, when it has none, the Zephyr
+    /// template of the alignment-handbook (as the handbook does for base models) with a Warning through
+    /// <paramref name="logger"/> saying so.
+    /// </summary>
+    /// <param name="tokenizer">The checkpoint's tokenizer.</param>
+    /// <param name="logger">Receives the warning when the default is used.</param>
+    /// <param name="sourceFile">Where the tokenizer came from, for messages.</param>
+    /// <exception cref="ChatTemplateException">The checkpoint's template uses Jinja outside the supported subset.</exception>
+    public static IChatTemplate ForTokenizer(ITokenizer tokenizer, Microsoft.Extensions.Logging.ILogger logger, string? sourceFile = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (tokenizer.ChatTemplate is { } source)
         {
-            return entry.Template;
+            return Recognize(source, sourceFile);
         }
 
-        string where = sourceFile is null ? "The chat_template" : $"The chat_template in '{sourceFile}'";
-        throw new ChatTemplateNotRecognizedException(
-            $"{where} is not one of the templates this library can reproduce exactly " +
-            $"(known: {string.Join(", ", Catalog.Select(e => e.Id))}). Select a template by name instead, " +
-            $"e.g. ChatTemplates.Default.Get(\"zephyr\"); registered names: {string.Join(", ", ChatTemplates.Default.Names)}.",
-            sourceFile);
+        ChatLog.DefaultTemplate(logger, sourceFile ?? "the tokenizer", ZephyrChatTemplate.TemplateName);
+        return ChatTemplates.Default.Get(ZephyrChatTemplate.TemplateName);
     }
 
     /// <summary>Recognises the <see cref="ITokenizer.ChatTemplate"/> of <paramref name="tokenizer"/>.</summary>

@@ -29,6 +29,7 @@ public sealed class Llama2ChatTemplate : IChatTemplate
     public RenderedChat Render(IReadOnlyList<ConversationMessage> messages, ChatRenderOptions? options = null)
     {
         ChatGuard.CheckMessages(messages, nameof(messages));
+        ChatGuard.RejectJinjaOnlyOptions(options, Name);
         Conversation.ValidateAlternation(messages, $"'{TemplateName}' template");
         ChatRenderOptions o = options ?? new ChatRenderOptions();
         string? system = messages[0].Role == MessageRole.System ? messages[0].Content : null;

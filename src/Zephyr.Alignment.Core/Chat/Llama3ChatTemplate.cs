@@ -31,6 +31,7 @@ public sealed class Llama3ChatTemplate : IChatTemplate
     public RenderedChat Render(IReadOnlyList<ConversationMessage> messages, ChatRenderOptions? options = null)
     {
         ChatGuard.CheckMessages(messages, nameof(messages));
+        ChatGuard.RejectJinjaOnlyOptions(options, Name);
         ChatRenderOptions o = options ?? new ChatRenderOptions();
         var builder = new ChatTextBuilder().Append(o.BosToken);
         for (int i = 0; i < messages.Count; i++)

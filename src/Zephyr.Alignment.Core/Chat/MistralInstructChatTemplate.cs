@@ -46,6 +46,7 @@ public sealed class MistralInstructChatTemplate : IChatTemplate
     public RenderedChat Render(IReadOnlyList<ConversationMessage> messages, ChatRenderOptions? options = null)
     {
         ChatGuard.CheckMessages(messages, nameof(messages));
+        ChatGuard.RejectJinjaOnlyOptions(options, Name);
         if (Variant != MistralInstructVariant.V1)
         {
             ChatGuard.RejectSystemMessages(messages, $"{TemplateName} ({Variant})");

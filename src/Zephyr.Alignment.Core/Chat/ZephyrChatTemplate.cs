@@ -48,6 +48,7 @@ public sealed class ZephyrChatTemplate : IChatTemplate
     public RenderedChat Render(IReadOnlyList<ConversationMessage> messages, ChatRenderOptions? options = null)
     {
         ChatGuard.CheckMessages(messages, nameof(messages));
+        ChatGuard.RejectJinjaOnlyOptions(options, Name);
         ChatRenderOptions o = options ?? new ChatRenderOptions();
         var builder = new ChatTextBuilder();
         if (InsertEmptySystemTurn && messages[0].Role != MessageRole.System)

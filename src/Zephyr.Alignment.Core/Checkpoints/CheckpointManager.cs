@@ -17,6 +17,9 @@ namespace Zephyr.Alignment.Training;
 /// <item><c>trainable_parameters.bin</c>: the trainable parameters, bit-exact, in TorchSharp's tensor format with names — only for
 /// policies that cannot reload their own saved folder (<see cref="IReloadableWeights"/>); others keep the weights once, in the policy folder.</item>
 /// <item><c>optimizer.bin</c>: TorchSharp's AdamW state (per parameter: step count, first and second moments; per group: hyperparameters).</item>
+/// <item><c>master_weights.bin</c>: the float32 master weights of a bfloat16/float16 policy, in the format of
+/// <c>trainable_parameters.bin</c>; the policy folder holds them rounded to the model's dtype, so resuming from it alone would not be exact.</item>
+/// <item><c>scaler.json</c>: the float16 loss scale and its growth tracker (torch.amp.GradScaler's state).</item>
 /// <item><c>trainer_state.json</c>: step, epoch, data position, schedule, seed, running counts, last metrics.</item>
 /// <item><c>training_options.json</c>: the options of the run that wrote it.</item>
 /// </list>
@@ -39,6 +42,8 @@ public static class CheckpointManager
     internal const string ParametersFileName = "trainable_parameters.bin";
     internal const string OptimizerFileName = "optimizer.bin";
     internal const string OptionsFileName = "training_options.json";
+    internal const string MastersFileName = "master_weights.bin";
+    internal const string ScalerFileName = "scaler.json";
     private const string ParametersMagic = "zephyr-trainable-parameters";
 
     private static readonly JsonSerializerOptions Json = new()
@@ -106,7 +111,7 @@ public static class CheckpointManager
         string outputDirectory,
         IPolicyModel policy,
         IReadOnlyList<(string Name, Parameter Parameter)> parameters,
-        AdamW optimizer,
+        TrainingOptimizer optimizer,
         TrainerState state,
         TrainingOptions options)
     {
@@ -124,7 +129,17 @@ public static class CheckpointManager
                 WriteFile(System.IO.Path.Combine(temporary, ParametersFileName), writer => WriteParameters(writer, parameters));
             }
 
-            WriteFile(System.IO.Path.Combine(temporary, OptimizerFileName), optimizer.save_state_dict);
+            WriteFile(System.IO.Path.Combine(temporary, OptimizerFileName), optimizer.SaveState);
+            if (optimizer.Masters.Count > 0)
+            {
+                WriteFile(System.IO.Path.Combine(temporary, MastersFileName), writer => WriteParameters(writer, optimizer.Masters));
+            }
+
+            if (optimizer.Scaler is { } scaler)
+            {
+                WriteFile(System.IO.Path.Combine(temporary, ScalerFileName), scaler.Save);
+            }
+
             WriteFile(System.IO.Path.Combine(temporary, OptionsFileName), writer => writer.Write(JsonSerializer.SerializeToUtf8Bytes(options, options.GetType(), Json)));
             WriteFile(System.IO.Path.Combine(temporary, StateFileName), writer => writer.Write(JsonSerializer.SerializeToUtf8Bytes(state, Json)));
             if (Directory.Exists(final))
@@ -204,6 +219,45 @@ public static class CheckpointManager
             return;
         }
 
+        ReadParameterFile(path, parameters);
+    }
+
+    /// <summary>Restores AdamW's state and, for a half-precision policy, the float32 masters and the loss scaler.</summary>
+    internal static void LoadOptimizer(string checkpoint, TrainingOptimizer optimizer)
+    {
+        using (var stream = File.OpenRead(System.IO.Path.Combine(checkpoint, OptimizerFileName)))
+        using (var reader = new BinaryReader(stream))
+        {
+            optimizer.LoadState(reader);
+        }
+
+        string masters = System.IO.Path.Combine(checkpoint, MastersFileName);
+        if (optimizer.Masters.Count > 0 != File.Exists(masters))
+        {
+            throw new InvalidDataException(optimizer.Masters.Count > 0
+                ? $"'{checkpoint}' has no {MastersFileName}: it was written by a float32 run (or before master weights existed), and this run trains in half precision. Resume with the precision of the run that wrote it."
+                : $"'{checkpoint}' holds the float32 master weights of a half-precision run ({MastersFileName}), and this run trains in float32. Resume with the precision of the run that wrote it.");
+        }
+
+        if (optimizer.Masters.Count > 0)
+        {
+            ReadParameterFile(masters, optimizer.Masters);
+        }
+
+        string scaler = System.IO.Path.Combine(checkpoint, ScalerFileName);
+        if (optimizer.Scaler is { } lossScaler)
+        {
+            if (!File.Exists(scaler))
+            {
+                throw new InvalidDataException($"'{checkpoint}' has no {ScalerFileName}, which a float16 run needs to resume its loss scale.");
+            }
+
+            lossScaler.Load(scaler);
+        }
+    }
+
+    private static void ReadParameterFile(string path, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
+    {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
         if (reader.ReadString() != ParametersMagic || reader.ReadInt32() != 1)
@@ -237,14 +291,6 @@ public static class CheckpointManager
 
             target.copy_(saved);
         }
-    }
-
-    internal static void LoadOptimizer(string checkpoint, AdamW optimizer)
-    {
-        string path = System.IO.Path.Combine(checkpoint, OptimizerFileName);
-        using var stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream);
-        optimizer.load_state_dict(reader);
     }
 
     private static void WriteParameters(BinaryWriter writer, IReadOnlyList<(string Name, Parameter Parameter)> parameters)

@@ -30,7 +30,9 @@ namespace Zephyr.Alignment.Tokenization;
 /// Offsets: a token covers the characters its bytes came from; a token holding part of a character's bytes covers
 /// that whole character, so neighbours can overlap. When NFC normalization changes a piece of text, every token of
 /// that piece covers the whole piece. Decoding joins the bytes of consecutive tokens before reading UTF-8
-/// (invalid sequences become U+FFFD), as the ByteLevel decoder does.
+/// (invalid sequences become U+FFFD), as the ByteLevel decoder does; with <c>clean_up_tokenization_spaces: true</c>
+/// in <c>tokenizer_config.json</c> (Llama-3) the text is then cleaned up as transformers does (<c>" ."</c> to
+/// <c>"."</c>, <c>" n't"</c> to <c>"n't"</c>, ...).
 /// </para>
 /// </remarks>
 public sealed class ByteLevelBpeTokenizer : ITokenizer
@@ -47,6 +49,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     private readonly int[] _prefixIds;
     private readonly int[] _suffixIds;
     private readonly AddedTokenVocabulary _added;
+    private readonly bool _cleanUpSpaces;
 
     private ByteLevelBpeTokenizer(TokenizerJsonDefinition definition, TokenizerConfiguration configuration, string jsonPath)
     {
@@ -64,64 +67,21 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
             throw new InvalidDataException($"'{jsonPath}': the BPE vocabulary or merges are inconsistent: {exception.Message}", exception);
         }
 
-        // tokenizer.json's added_tokens come first; tokenizer_config.json's decoder may add more. Of tokens with the
-        // same text only the first is looked up, by text or by id.
-        AddedToken[] lookup = [.. definition.AddedTokens.Concat(configuration.AddedTokensDecoder).DistinctBy(token => token.Content, StringComparer.Ordinal)];
-        var added = new List<AddedToken>(definition.AddedTokens);
-        foreach (AddedToken token in lookup)
-        {
-            if (!added.Contains(token))
-            {
-                added.Add(token);
-            }
-        }
-
-        _added = new AddedTokenVocabulary(added, lookup);
-
-        SpecialToken? Resolve(string role, string? text)
-        {
-            if (text is null)
-            {
-                return null;
-            }
-
-            if (_added.TryGetByContent(text, out AddedToken? token))
-            {
-                return new SpecialToken(text, token.Id);
-            }
-
-            if (_vocabulary.TryGetValue(text, out int id))
-            {
-                return new SpecialToken(text, id);
-            }
-
-            throw new InvalidDataException(
-                $"'{configuration.ConfigPath}': {role} '{text}' is neither an added token nor in the vocabulary of '{jsonPath}'.");
-        }
-
-        BosToken = Resolve("bos_token", configuration.BosToken);
-        EosToken = Resolve("eos_token", configuration.EosToken);
-        UnkToken = Resolve("unk_token", configuration.UnkToken);
-        PadToken = Resolve("pad_token", configuration.PadToken);
+        TokenizerJsonSpecialTokens specials = TokenizerJsonSpecialTokens.Resolve(definition, configuration, jsonPath, configFlagsWin: false);
+        _added = specials.Vocabulary;
+        AddedTokens = specials.AddedTokens;
+        BosToken = specials.Bos;
+        EosToken = specials.Eos;
+        UnkToken = specials.Unk;
+        PadToken = specials.Pad;
         ChatTemplate = configuration.ChatTemplate;
-        AddedTokens = added;
-        _added.AddSpecialTokens(BosToken, EosToken, UnkToken, PadToken);
-
-        if (definition.HasTemplate)
-        {
-            _prefixIds = [.. definition.TemplatePrefix];
-            _suffixIds = [.. definition.TemplateSuffix];
-        }
-        else
-        {
-            _prefixIds = configuration.AddBosToken == true && BosToken is not null ? [BosToken.Id] : [];
-            _suffixIds = configuration.AddEosToken == true && EosToken is not null ? [EosToken.Id] : [];
-        }
-
+        _prefixIds = specials.PrefixIds;
+        _suffixIds = specials.SuffixIds;
+        _cleanUpSpaces = configuration.CleanUpTokenizationSpaces == true;
         AddBosToken = BosToken is not null && _prefixIds.Contains(BosToken.Id);
         AddEosToken = EosToken is not null && _suffixIds.Contains(EosToken.Id);
 
-        int maxId = Math.Max(_vocabulary.Count == 0 ? -1 : _vocabulary.Values.Max(), added.Count == 0 ? -1 : added.Max(token => token.Id));
+        int maxId = Math.Max(_vocabulary.Count == 0 ? -1 : _vocabulary.Values.Max(), specials.MaxAddedId);
         VocabularySize = maxId + 1;
         _idToToken = new string?[VocabularySize];
         foreach ((string token, int id) in _vocabulary)
@@ -188,7 +148,19 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
             throw new FileNotFoundException($"Tokenizer file '{path}' does not exist.", path);
         }
 
-        return new ByteLevelBpeTokenizer(TokenizerJsonDefinition.Read(path), configuration, path);
+        return Create(TokenizerJsonDefinition.Read(path), configuration, path);
+    }
+
+    /// <summary>Builds the tokenizer from a parsed file (the file must be byte-level).</summary>
+    internal static ByteLevelBpeTokenizer Create(TokenizerJsonDefinition definition, TokenizerConfiguration configuration, string path)
+    {
+        if (!definition.IsByteLevel)
+        {
+            throw new NotSupportedException(
+                $"'{path}': a pre_tokenizer without ByteLevel is a SentencePiece-style tokenizer; load it with {nameof(SentencePieceJsonTokenizer)} or {nameof(HuggingFaceTokenizer)}.{nameof(HuggingFaceTokenizer.FromFolder)}.");
+        }
+
+        return new ByteLevelBpeTokenizer(definition, configuration, path);
     }
 
     /// <inheritdoc />
@@ -238,7 +210,8 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
             bytes.Advance(token.Length);
         }
 
-        return Encoding.UTF8.GetString(bytes.WrittenSpan);
+        string text = Encoding.UTF8.GetString(bytes.WrittenSpan);
+        return _cleanUpSpaces ? TokenizationSpaces.CleanUp(text) : text;
     }
 
     /// <inheritdoc />

@@ -19,7 +19,9 @@ public static class HuggingFaceTokenizer
 
     /// <summary>
     /// Loads a folder's tokenizer: <see cref="SentencePieceTokenizer"/> when <c>tokenizer.model</c> is present,
-    /// else <see cref="ByteLevelBpeTokenizer"/> from <c>tokenizer.json</c>. Special tokens, <c>add_bos_token</c>,
+    /// else from <c>tokenizer.json</c> a <see cref="ByteLevelBpeTokenizer"/> (a ByteLevel pre-tokenizer: Llama-3, Qwen)
+    /// or a <see cref="SentencePieceJsonTokenizer"/> (the SentencePiece-style form with <c>byte_fallback</c>:
+    /// Llama-2, Mistral, TinyLlama, Gemma). Special tokens, <c>add_bos_token</c>,
     /// <c>add_eos_token</c> and <c>chat_template</c> come from <c>tokenizer_config.json</c> and
     /// <c>special_tokens_map.json</c> when present.
     /// </summary>
@@ -44,7 +46,11 @@ public static class HuggingFaceTokenizer
         string jsonPath = Path.Combine(directory, TokenizerJsonFileName);
         if (File.Exists(jsonPath))
         {
-            return ByteLevelBpeTokenizer.FromFolder(directory);
+            TokenizerJsonDefinition definition = TokenizerJsonDefinition.Read(jsonPath);
+            TokenizerConfiguration configuration = TokenizerConfiguration.Read(directory);
+            return definition.IsByteLevel
+                ? ByteLevelBpeTokenizer.Create(definition, configuration, jsonPath)
+                : SentencePieceJsonTokenizer.Create(definition, configuration, jsonPath);
         }
 
         throw new FileNotFoundException(

@@ -34,6 +34,12 @@ internal sealed class TokenizerConfiguration
 
     public string? ChatTemplate { get; private set; }
 
+    /// <summary><c>tokenizer_class</c>, e.g. <c>LlamaTokenizer</c>; <see langword="null"/> when absent.</summary>
+    public string? TokenizerClass { get; private set; }
+
+    /// <summary><c>clean_up_tokenization_spaces</c>; <see langword="null"/> when absent.</summary>
+    public bool? CleanUpTokenizationSpaces { get; private set; }
+
     public string? BosToken { get; private set; }
 
     public string? EosToken { get; private set; }
@@ -102,6 +108,8 @@ internal sealed class TokenizerConfiguration
         Legacy = OptionalBool(root, "legacy");
         AddPrefixSpace = OptionalBool(root, "add_prefix_space");
         ChatTemplate = ReadChatTemplate(root);
+        TokenizerClass = root.TryGetProperty("tokenizer_class", out JsonElement tokenizerClass) && tokenizerClass.ValueKind == JsonValueKind.String ? tokenizerClass.GetString() : null;
+        CleanUpTokenizationSpaces = OptionalBool(root, "clean_up_tokenization_spaces");
         BosToken = TokenContent(root, "bos_token");
         EosToken = TokenContent(root, "eos_token");
         UnkToken = TokenContent(root, "unk_token");

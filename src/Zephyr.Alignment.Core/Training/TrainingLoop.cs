@@ -31,7 +31,8 @@ namespace Zephyr.Alignment.Training;
 /// <item>for each of up to <see cref="TrainingOptions.GradientAccumulationSteps"/> micro-batches: collate, compute the loss,
 /// divide it by the number of micro-batches and back-propagate, each micro-batch in its own dispose scope;</item>
 /// <item>clip the global gradient norm to <see cref="TrainingOptions.MaxGradNorm"/> (the norm before clipping is logged as <c>grad_norm</c>);</item>
-/// <item>take the AdamW step and drop the gradients;</item>
+/// <item>take the AdamW step and drop the gradients; a half-precision policy is updated through float32 master
+/// weights (<see cref="TrainingOptions.Bf16"/>, <see cref="TrainingOptions.Fp16"/>, <c>docs/precision.md</c>);</item>
 /// <item>report the step to the callbacks, then log, evaluate and save when their step counts say so.</item>
 /// </list>
 /// <para>
@@ -95,12 +96,6 @@ public sealed class TrainingLoop<TBatch>(
         TorchRuntime.EnsureInitialized();
         TorchRuntime.NativeMemory.Log(logger);
         var stopwatch = Stopwatch.StartNew();
-        var parameters = policy.NamedTrainableParameters().ToList();
-        if (parameters.Count == 0)
-        {
-            throw new InvalidOperationException("The policy has no trainable parameters.");
-        }
-
         string output = options.OutputDirectory;
         Directory.CreateDirectory(output);
         foreach (string folder in CheckpointManager.RemoveTemporaries(output))
@@ -111,7 +106,10 @@ public sealed class TrainingLoop<TBatch>(
         var metricsFile = new MetricsFile(Path.Combine(output, MetricsFileName));
         long warmup = LearningRateSchedule.ResolveWarmupSteps(options.WarmupRatio, options.WarmupSteps, plan.TotalSteps);
         var schedule = new LearningRateSchedule(options.LrSchedulerType, warmup, plan.TotalSteps);
-        using AdamW optimizer = CreateOptimizer(parameters);
+        // Mixed precision may convert the policy, so its parameters are read after the optimizer exists.
+        using TrainingOptimizer optimizer = TrainingOptimizer.Create(policy, options, logger);
+        var parameters = optimizer.Parameters.ToList();
+        using var checkpointing = GradientCheckpointingScope.Enable(policy, options.GradientCheckpointing, logger);
 
         var run = new RunState();
         string? resumeFrom = ResolveResume(output);
@@ -265,7 +263,7 @@ public sealed class TrainingLoop<TBatch>(
         long step,
         LearningRateSchedule schedule,
         List<(string Name, Parameter Parameter)> parameters,
-        AdamW optimizer,
+        TrainingOptimizer optimizer,
         MetricAggregator window,
         Dictionary<string, double> counts)
     {
@@ -283,10 +281,7 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         double learningRate = options.LearningRate * schedule.Multiplier(step);
-        foreach (optim.ILearningRateController group in optimizer.ParamGroups)
-        {
-            group.LearningRate = learningRate;
-        }
+        optimizer.SetLearningRate(learningRate);
 
         IReadOnlyList<int[]> microBatches = plan.MicroBatchesOf(step);
         double lossSum = 0;
@@ -299,8 +294,14 @@ public sealed class TrainingLoop<TBatch>(
                 ObjectiveOutput result = objective.ComputeLoss(policy, batch, training: true);
                 lossSum += ScalarLoss(result.Loss);
 
-                // Dividing by the number of micro-batches makes the summed gradients those of the step's mean loss.
+                // Dividing by the number of micro-batches makes the summed gradients those of the step's mean loss;
+                // float16 also scales the loss up so small gradients survive (the optimizer unscales them).
                 Tensor scaled = result.Loss / microBatches.Count;
+                if (optimizer.LossScale != 1)
+                {
+                    scaled = scaled * optimizer.LossScale;
+                }
+
                 scaled.backward();
                 AddObjectiveMetrics(window, result, counts);
             }
@@ -310,11 +311,7 @@ public sealed class TrainingLoop<TBatch>(
             }
         }
 
-        // clip_grad_norm_ returns the norm before clipping; an infinite limit measures without changing the gradients.
-        double gradNorm = nn.utils.clip_grad_norm_(
-            parameters.Select(p => p.Parameter), options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
-        optimizer.step();
-        DropGradients(parameters);
+        (double gradNorm, _) = optimizer.Step(step + 1, options.MaxGradNorm);
         return new StepOutcome(lossSum / microBatches.Count, gradNorm, learningRate);
     }
 
@@ -375,7 +372,7 @@ public sealed class TrainingLoop<TBatch>(
         Notify(c => c.OnLog(Progress(run.Step), metrics));
     }
 
-    private void SaveCheckpoint(RunState run, List<(string Name, Parameter Parameter)> parameters, AdamW optimizer, long warmup)
+    private void SaveCheckpoint(RunState run, List<(string Name, Parameter Parameter)> parameters, TrainingOptimizer optimizer, long warmup)
     {
         var state = new TrainerState
         {
@@ -434,7 +431,7 @@ public sealed class TrainingLoop<TBatch>(
         return requested;
     }
 
-    private void Resume(string checkpoint, List<(string Name, Parameter Parameter)> parameters, AdamW optimizer, RunState run)
+    private void Resume(string checkpoint, List<(string Name, Parameter Parameter)> parameters, TrainingOptimizer optimizer, RunState run)
     {
         TrainerState state = CheckpointManager.ReadState(checkpoint);
         var mismatches = new List<string>();
@@ -459,6 +456,7 @@ public sealed class TrainingLoop<TBatch>(
 
         CheckpointManager.LoadParameters(checkpoint, policy, parameters);
         CheckpointManager.LoadOptimizer(checkpoint, optimizer);
+        optimizer.CopyMastersToModel();
         run.Step = state.GlobalStep;
         run.LastSavedStep = state.GlobalStep;
         run.LastCheckpoint = Path.GetFullPath(checkpoint);
@@ -468,20 +466,6 @@ public sealed class TrainingLoop<TBatch>(
         {
             run.Counts[name] = total;
         }
-    }
-
-    private AdamW CreateOptimizer(List<(string Name, Parameter Parameter)> parameters)
-    {
-        // As Hugging Face does, weight decay applies to matrices only: decaying norm gains and biases toward 0 hurts.
-        // Both groups always exist, so the optimizer state has the same layout whatever the weight decay.
-        var decay = parameters.Where(p => p.Parameter.dim() >= 2).Select(p => p.Parameter).ToList();
-        var noDecay = parameters.Where(p => p.Parameter.dim() < 2).Select(p => p.Parameter).ToList();
-        var groups = new List<AdamW.ParamGroup>
-        {
-            new(decay, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay),
-            new(noDecay, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, weight_decay: 0),
-        };
-        return optim.AdamW(groups, options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
     }
 
     private static void AddObjectiveMetrics(MetricAggregator aggregator, ObjectiveOutput result, Dictionary<string, double> counts)

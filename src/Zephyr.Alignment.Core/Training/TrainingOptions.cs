@@ -79,6 +79,33 @@ public class TrainingOptions
     public double AdamEpsilon { get; set; } = 1e-8;
 
     /// <summary>
+    /// Mixed precision in bfloat16 (<c>bf16</c>): the policy runs its forward and backward passes in bfloat16 while the
+    /// optimizer keeps float32 master copies of the trainable weights, updates those, and copies them back. A float32
+    /// policy is converted to bfloat16 when training starts (its float32 weights become the masters exactly). Losses and
+    /// log-probabilities stay in float32. Default: <see langword="false"/>; the recipe sets it.
+    /// </summary>
+    /// <remarks>
+    /// A policy whose weights are already bfloat16 or float16 always trains with float32 masters, with or without this
+    /// flag: updating half-precision weights directly rounds the recipe's small steps away. See <c>docs/precision.md</c>.
+    /// </remarks>
+    public bool Bf16 { get; set; }
+
+    /// <summary>
+    /// Mixed precision in float16 (<c>fp16</c>): as <see cref="Bf16"/>, plus dynamic loss scaling as PyTorch's
+    /// <c>GradScaler</c> does it (initial scale 2^16, halved and the step skipped with a warning when a gradient is inf or
+    /// NaN, doubled after 2,000 clean steps). Default: <see langword="false"/>. Prefer <see cref="Bf16"/> where the hardware has it.
+    /// </summary>
+    public bool Fp16 { get; set; }
+
+    /// <summary>
+    /// Recomputes each decoder layer's activations during the backward pass instead of keeping them
+    /// (<c>gradient_checkpointing</c>): activation memory drops from every layer's intermediates to one hidden state per
+    /// layer, for about one more forward pass of compute. Gradients are identical. The policy must support it
+    /// (<see cref="IGradientCheckpointing"/>); otherwise training refuses to start. Default: <see langword="false"/>; the recipe sets it.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>
     /// Seed of everything random in training (<c>seed</c>): the shuffle of each epoch (seed + epoch) and torch's
     /// generator at each optimizer step (seed + step, so dropout is reproducible and resumable). Default: 42 (the recipe).
     /// </summary>

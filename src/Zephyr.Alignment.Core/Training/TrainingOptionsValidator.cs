@@ -100,6 +100,11 @@ public sealed class TrainingOptionsValidator : IValidateOptions<TrainingOptions>
             failures.Add(Invariant($"AdamEpsilon must be a finite number >= 0; got {options.AdamEpsilon}."));
         }
 
+        if (options.Bf16 && options.Fp16)
+        {
+            failures.Add("Bf16 and Fp16 are both true; choose one mixed-precision type.");
+        }
+
         if (options.Seed < 0)
         {
             failures.Add(Invariant($"Seed must be >= 0; got {options.Seed}."));

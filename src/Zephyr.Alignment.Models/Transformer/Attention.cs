@@ -63,6 +63,9 @@ internal sealed class Attention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>True when a forward pass draws random numbers (attention dropout in training mode).</summary>
+    public bool IsStochastic => training && dropout > 0;
+
     /// <summary>Attends over the cached and new positions.</summary>
     /// <param name="hidden">Normalized hidden states <c>[B, T, H]</c>.</param>
     /// <param name="cos">Rotary cosines <c>[B, T, d]</c>.</param>

@@ -19,7 +19,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -56,6 +56,13 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
     /// <inheritdoc />
     public bool IsTraining => training;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Applies to training-mode passes with gradients enabled and no cache: each decoder layer then runs through
+    /// <see cref="CheckpointedLayer"/>. The embeddings, final norm and LM head are not recomputed.
+    /// </remarks>
+    public bool GradientCheckpointing { get; set; }
 
     /// <summary>
     /// Creates a model with random weights initialized as transformers does (normal with standard deviation
@@ -172,8 +179,9 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
         Tensor hidden = body.EmbedTokens.forward(ids); // [B, T, H]
         var (cos, sin) = rotary.Angles(positions, hidden.dtype); // [B, T, d]
+        bool recompute = GradientCheckpointing && training && cache is null && is_grad_enabled();
 
-        // One mask per distinct window: Qwen-style configs mix full and sliding layers. Null means plain causal (is_causal).
+        // One mask per distinct window: Qwen-style configs mix full and sliding layers. Null is plain causal (is_causal).
         var masks = new Dictionary<int, Tensor?>();
         for (int i = 0; i < body.Layers.Count; i++)
         {
@@ -185,7 +193,9 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
                 masks[windowKey] = mask;
             }
 
-            hidden = layer.Forward(hidden, cos, sin, mask, cache?[i]);
+            hidden = recompute
+                ? CheckpointedLayer.Run(layer, hidden, cos, sin, mask)
+                : layer.Forward(hidden, cos, sin, mask, cache?[i]);
         }
 
         if (logitsToKeep > 0 && logitsToKeep < length)

@@ -34,6 +34,9 @@ internal sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>True when a forward pass draws random numbers, which gradient checkpointing must replay.</summary>
+    public bool IsStochastic => selfAttention.IsStochastic;
+
     /// <summary>
     /// This layer's attention window (<see cref="TransformerConfig.SlidingWindowOfLayer"/>); null for full causal attention.
     /// Read from the config at each call, so a changed <see cref="TransformerConfig.SlidingWindow"/> takes effect.

@@ -128,17 +128,35 @@ public sealed class ChatTemplateRecognizerTests
     }
 
     [Fact]
-    public void Unrecognised_template_error_names_the_file_and_says_to_select_by_name()
+    public void A_template_outside_the_catalogue_is_rendered_by_the_jinja_interpreter()
     {
         string path = WriteConfig("""{ "chat_template": "{{ messages[0]['content'] }}" }""");
         try
         {
-            var error = Assert.Throws<ChatTemplateNotRecognizedException>(() => ChatTemplateRecognizer.FromTokenizerConfig(path));
+            JinjaChatTemplate template = Assert.IsType<JinjaChatTemplate>(ChatTemplateRecognizer.FromTokenizerConfig(path));
+
+            Assert.Equal(path, template.SourceFile);
+            Assert.Equal("Hi", template.Render([ConversationMessage.User("Hi")]).Text);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_template_outside_the_jinja_subset_is_an_error_naming_the_construct_and_the_file()
+    {
+        string path = WriteConfig("""{ "chat_template": "{% for m in messages %}{{ m.content | wordwrap(5) }}{% endfor %}" }""");
+        try
+        {
+            IChatTemplate template = ChatTemplateRecognizer.FromTokenizerConfig(path);
+            var error = Assert.Throws<ChatTemplateException>(() => template.Render([ConversationMessage.User("Hi")]));
 
             Assert.Equal(path, error.SourceFile);
+            Assert.Equal("filter 'wordwrap'", error.Construct);
             Assert.Contains(path, error.Message);
-            Assert.Contains("by name", error.Message);
-            Assert.Contains("zephyr", error.Message);
+            Assert.Contains("wordwrap", error.Message);
         }
         finally
         {

@@ -54,6 +54,7 @@ public sealed class TrainingCliTests
             ["MaxSteps"] = 2,
             ["PerDeviceTrainBatchSize"] = 2,
             ["LoggingSteps"] = 1,
+            ["gradient_checkpointing"] = true,
         });
         string dpoConfig = WriteConfig(temp, "dpo.json", new Dictionary<string, object>
         {
@@ -64,6 +65,10 @@ public sealed class TrainingCliTests
             ["PerDeviceTrainBatchSize"] = 2,
             ["MaxLength"] = 192,
             ["MaxPromptLength"] = 96,
+
+            // The recipe's precision, in TRL's spelling: bf16 with float32 masters, layers recomputed in backward.
+            ["bf16"] = true,
+            ["gradient_checkpointing"] = true,
         });
 
         (int sftCode, string sftOut, string sftErr) = ZephyrCli.Run("sft", "--config", sftConfig);
@@ -71,6 +76,8 @@ public sealed class TrainingCliTests
         Assert.Contains("mean_token_accuracy", sftOut, StringComparison.Ordinal);
         (int dpoCode, _, string dpoErr) = ZephyrCli.Run("dpo", "--config", dpoConfig);
         Assert.True(dpoCode == 0, dpoErr);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "dpo", "checkpoint-1", "master_weights.bin")));
+        Assert.Contains("\"bfloat16\"", File.ReadAllText(Path.Combine(temp.Path, "dpo", "config.json")), StringComparison.Ordinal);
 
         (int generateCode, string generated, string generateErr) = ZephyrCli.Run(
             "generate", "--model", Path.Combine(temp.Path, "dpo"), "--prompt", "Hi", "--chat", "--max-new-tokens", "3", "--json");

@@ -101,7 +101,9 @@ public sealed class TokenizerLoadingErrorTests : IDisposable
     [Theory]
     [InlineData("{\"model\":{\"type\":\"Unigram\",\"vocab\":[]}}", "Unigram")]
     [InlineData("{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}}", "WordPiece")]
-    [InlineData("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"▁\"}}", "Metaspace")]
+    [InlineData("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"▁\",\"prepend_scheme\":\"sometimes\"}}", "prepend_scheme 'sometimes'")]
+    [InlineData("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Whitespace\"}}", "pre_tokenizer 'Whitespace'")]
+    [InlineData("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"decoder\":{\"type\":\"WordPiece\"}}", "decoder 'WordPiece'")]
     [InlineData("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":null,\"decoder\":{\"type\":\"ByteLevel\"}}", "ByteLevel")]
     [InlineData("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"normalizer\":{\"type\":\"Lowercase\"}}", "Lowercase")]
     public void Unsupported_tokenizer_json_kinds_name_the_file_and_the_part(string json, string part)

@@ -120,20 +120,4 @@ public sealed class MetricsPublishingTests
             };
         }
     }
-
-    private sealed class ListLogger : ILogger
-    {
-        public List<(int EventId, Dictionary<string, object?> Fields)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var fields = state is IEnumerable<KeyValuePair<string, object?>> pairs ? pairs.ToDictionary(p => p.Key, p => p.Value) : [];
-            Entries.Add((eventId.Id, fields));
-        }
-    }
 }

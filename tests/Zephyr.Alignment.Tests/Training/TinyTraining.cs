@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Zephyr.Alignment.Models;
 using Zephyr.Alignment.Runtime;
 using Zephyr.Alignment.Training;
@@ -96,7 +97,7 @@ internal sealed class CausalLmObjective : ITrainingObjective<Tensor>
         Calls++;
         OnCall?.Invoke(Calls);
         Tensor ids = batch.to(policy.Device);
-        Tensor logits = policy.Forward(ids); // [B, T, V]
+        Tensor logits = policy.Forward(ids).to(ScalarType.Float32); // [B, T, V]; the loss in float32 whatever the model computes in
         Tensor predicted = logits[.., ..^1].reshape(-1, policy.VocabularySize); // [B·(T-1), V]
         Tensor labels = ids[.., 1..].reshape(-1); // [B·(T-1)]
         Tensor loss = nn.functional.cross_entropy(predicted, labels);
@@ -137,4 +138,21 @@ internal sealed class RecordingCallback : ITrainingCallback
         => Events.Add($"save {progress.GlobalStep} {Path.GetFileName(directory)}");
 
     public void OnTrainEnd(TrainingProgress progress) => Events.Add($"end {progress.GlobalStep}");
+}
+
+/// <summary>Records each log entry's event id and structured fields.</summary>
+internal sealed class ListLogger : ILogger
+{
+    public List<(int EventId, Dictionary<string, object?> Fields)> Entries { get; } = [];
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        var fields = state is IEnumerable<KeyValuePair<string, object?>> pairs ? pairs.ToDictionary(p => p.Key, p => p.Value) : [];
+        Entries.Add((eventId.Id, fields));
+    }
 }
