@@ -62,6 +62,11 @@ def proc_status(key):
     return 0
 
 
+def minor_faults():
+    with open("/proc/self/stat", encoding="ascii") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 # ---- transformers' Llama, eager (modeling_llama.py, the parts a training step uses) ----
 class RMSNorm(nn.Module):
     def __init__(self, hidden, eps=1e-6):
@@ -300,8 +305,9 @@ def main():
     ref_logps = -torch.rand(rows) * 100 if args.mode == "dpo-precomputed" else None
 
     peak = measure_matmul_peak(dtype)
-    times, cpu_times, rss = [], [], []
+    times, cpu_times, rss, faults = [], [], [], []
     for step in range(args.warmup + args.steps):
+        before = minor_faults()
         batch = batches[step % len(batches)]
         start = time.perf_counter()
         cpu_start = time.process_time()
@@ -312,6 +318,7 @@ def main():
         if step >= args.warmup:
             times.append(time.perf_counter() - start)
             cpu_times.append(time.process_time() - cpu_start)
+            faults.append(minor_faults() - before)
         rss.append(proc_status("VmRSS"))
 
     times.sort()
@@ -337,6 +344,7 @@ def main():
         "fraction_of_peak": flops / median / peak,
         "peak_rss_mb": proc_status("VmHWM") / 2 ** 20,
         "last_rss_mb": rss[-1] / 2 ** 20,
+        "minor_faults_per_step": sum(faults) / len(faults),
     }))
 
 

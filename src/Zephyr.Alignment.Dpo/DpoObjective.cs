@@ -112,15 +112,18 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>, ICheckpointStat
             (referenceChosen, referenceRejected) = (halves[0], halves[1]);
         }
 
-        Tensor logits = policy.Forward(ids, attention);                // [2B, T, V]
-        return FromLogits(logits, ids, attention, completion, referenceChosen, referenceRejected, loss);
+        // Only the positions from just before the first completion token on are scored: the LM head skips the prompt.
+        long keep = TokenLogProbs.LogitsToKeep(batch.Pairs.CompletionMask);
+        long offset = ids.shape[1] - keep;
+        Tensor logits = policy.Forward(ids, attention, null, keep);    // [2B, N, V]
+        return FromLogits(logits, ids.narrow(1, offset, keep), attention, completion.narrow(1, offset, keep), referenceChosen, referenceRejected, loss);
     }
 
     /// <summary>The loss and metrics of a batch from the policy's logits (the part of <see cref="ComputeLoss"/> after the forward pass).</summary>
-    /// <param name="logits">Policy logits <c>[2B, T, V]</c>.</param>
-    /// <param name="inputIds">Token ids <c>[2B, T]</c>: chosen rows, then rejected rows.</param>
-    /// <param name="attentionMask">1 on real tokens <c>[2B, T]</c>.</param>
-    /// <param name="completionMask">1 on completion tokens <c>[2B, T]</c>.</param>
+    /// <param name="logits">Policy logits <c>[2B, N, V]</c> of the last N positions (N = T for all of them).</param>
+    /// <param name="inputIds">Token ids <c>[2B, N]</c> of the same positions: chosen rows, then rejected rows.</param>
+    /// <param name="attentionMask">1 on real tokens <c>[2B, T]</c>, all positions (for <c>num_tokens</c>).</param>
+    /// <param name="completionMask">1 on completion tokens <c>[2B, N]</c>; every completion token lies in the window.</param>
     /// <param name="referenceChosen">log π_ref(chosen) <c>[B]</c>.</param>
     /// <param name="referenceRejected">log π_ref(rejected) <c>[B]</c>.</param>
     /// <param name="loss">The preference loss.</param>

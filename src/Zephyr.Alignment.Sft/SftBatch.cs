@@ -53,7 +53,7 @@ public sealed class SftBatch : IDisposable
     public bool IsPacked => SequenceIds is not null;
 
     /// <summary>
-    /// The mask to give <see cref="IPolicyModel.Forward"/>, on <paramref name="device"/>: the padding mask <c>[B, T]</c>, or
+    /// The mask to give <see cref="IPolicyModel.Forward(Tensor, Tensor?, Tensor?)"/>, on <paramref name="device"/>: the padding mask <c>[B, T]</c>, or
     /// for packed rows the block-diagonal <c>[B, T, T]</c> mask, built on the device so the T² tensor never crosses to it.
     /// </summary>
     /// <param name="device">The model's device.</param>

@@ -13,16 +13,21 @@ using static TorchSharp.torch;
 
 // Trains a random Llama with a real-size vocabulary through the library's own TrainingLoop in a process of its own
 // (the allocator policy is process-wide) and prints the resident set size after every optimizer step, for
-// NativeMemoryTests. Usage: probe OUTPUT_DIR dpo|sft STEPS on|off [vocab hidden layers pairs length threads]
+// ResidentMemoryTests. Usage: probe OUTPUT_DIR dpo|sft STEPS default|on|off [vocab hidden layers pairs length threads]
+// (default: the library's own policy, as any app gets it; on / off: NativeMemoryOptions.TuneAllocator).
 // Output lines: "policy <applied settings or the skip reason>", then
-// "step <n> <VmRSS kB> <VmHWM kB> <managed heap kB> <gen-2 collections>".
+// "step <n> <VmRSS kB> <VmHWM kB> <managed heap kB> <gen-2 collections> <ms since the previous step>".
 string output = args[0];
 string mode = args[1];
 int steps = Int(2);
-bool tune = args[3] == "on";
+string policyArgument = args[3];
 int vocab = Int(4, 32000), hidden = Int(5, 64), layers = Int(6, 1), pairs = Int(7, 4), length = Int(8, 64), threads = Int(9, 1);
 
-TorchRuntime.ConfigureNativeMemory(new NativeMemoryOptions { TuneAllocator = tune });
+if (policyArgument != "default")
+{
+    TorchRuntime.ConfigureNativeMemory(new NativeMemoryOptions { TuneAllocator = policyArgument == "on" });
+}
+
 TorchRuntime.EnsureInitialized();
 set_num_threads(threads);
 NativeMemoryPolicy policy = TorchRuntime.NativeMemory;
@@ -78,18 +83,15 @@ int Int(int index, int fallback = 0)
 /// <summary>Prints VmRSS and VmHWM (kB) from /proc/self/status after each optimizer step.</summary>
 internal sealed class RssPrinter : ITrainingCallback
 {
+    private readonly System.Diagnostics.Stopwatch watch = System.Diagnostics.Stopwatch.StartNew();
+
     public void OnStepEnd(TrainingProgress progress)
     {
-        if (Environment.GetEnvironmentVariable("PROBE_GC") == "1")
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
-        }
-
+        double milliseconds = watch.Elapsed.TotalMilliseconds;
         string[] status = File.ReadAllLines("/proc/self/status");
         string Field(string key) => status.First(l => l.StartsWith(key + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        Console.WriteLine($"step {progress.GlobalStep} {Field("VmRSS")} {Field("VmHWM")} {GC.GetTotalMemory(false) / 1024} {GC.CollectionCount(2)}");
+        Console.WriteLine($"step {progress.GlobalStep} {Field("VmRSS")} {Field("VmHWM")} {GC.GetTotalMemory(false) / 1024} {GC.CollectionCount(2)} {milliseconds:F0}");
+        watch.Restart();
         Console.Out.Flush();
     }
 }

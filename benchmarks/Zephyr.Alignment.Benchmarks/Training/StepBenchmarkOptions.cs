@@ -20,7 +20,7 @@ public sealed class StepBenchmarkOptions
           --threads N        torch intra-op threads; 0 keeps torch's default (default 0)
           --malloc SPEC      the native allocator policy: 'library' (default: NativeMemoryOptions' defaults), 'off'
                              (glibc's dynamic threshold), or mmap=BYTES[,trim=BYTES][,arena=N]
-          --rss-csv PATH     also write step,ms,rss_mb for every step
+          --rss-csv PATH     also write step,ms,rss_mb,minor_faults for every step
           --vocab --hidden --layers --heads --kv-heads --intermediate --prompt --completion --pairs --seed
                              the workload (defaults 32000 256 4 8 4 688 128 128 4 0)
         """;

@@ -41,6 +41,31 @@ public interface IPolicyModel : IDisposable
     /// <returns>Logits <c>[B, T, V]</c>, differentiable with respect to the trainable parameters. The caller owns it.</returns>
     Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null);
 
+    /// <summary>
+    /// Computes the logits of the last <paramref name="logitsToKeep"/> positions only (transformers'
+    /// <c>logits_to_keep</c>): the LM head, the largest matmul of a small model, then skips the positions nobody scores,
+    /// such as a DPO prompt. The default computes every position and keeps the last ones; models override it to save
+    /// the work.
+    /// </summary>
+    /// <param name="inputIds">Token ids <c>[B, T]</c>.</param>
+    /// <param name="attentionMask">As in <see cref="Forward(Tensor, Tensor?, Tensor?)"/>.</param>
+    /// <param name="positionIds">As in <see cref="Forward(Tensor, Tensor?, Tensor?)"/>.</param>
+    /// <param name="logitsToKeep">Positions kept, counted from the end; 0 or at least T keeps all.</param>
+    /// <returns>Logits <c>[B, N, V]</c> of positions <c>T-N .. T-1</c>, contiguous; the caller owns the tensor.</returns>
+    Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, long logitsToKeep)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentOutOfRangeException.ThrowIfNegative(logitsToKeep);
+        long length = inputIds.shape[^1];
+        if (logitsToKeep == 0 || logitsToKeep >= length)
+        {
+            return Forward(inputIds, attentionMask, positionIds);
+        }
+
+        using Tensor all = Forward(inputIds, attentionMask, positionIds);
+        return all.narrow(1, length - logitsToKeep, logitsToKeep).contiguous();
+    }
+
     /// <summary>Parameters that require gradients, with their checkpoint names (e.g. <c>model.layers.0.mlp.up_proj.weight</c>).</summary>
     IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> NamedTrainableParameters();
 

@@ -80,4 +80,22 @@ public static class TokenLogProbs
         Tensor count = mask.sum(1);
         return new CompletionLogProbs(perToken.MoveToOuterDisposeScope(), sum.MoveToOuterDisposeScope(), count.MoveToOuterDisposeScope());
     }
+
+    /// <summary>
+    /// How many trailing positions' logits <see cref="ForCompletions"/> reads: from the position just before the
+    /// earliest completion token of any row to the end (TRL's <c>logits_to_keep</c> for DPO). Pass it to
+    /// <see cref="IPolicyModel.Forward(Tensor, Tensor?, Tensor?, long)"/> and narrow the ids and masks to the same window,
+    /// and the prompt positions before it cost no LM head.
+    /// </summary>
+    /// <param name="completionMask">1 on completion tokens <c>[B, T]</c>; on the CPU, reading it costs no device sync.</param>
+    /// <returns>N in 2..T; T when no row has a completion token.</returns>
+    public static long LogitsToKeep(Tensor completionMask)
+    {
+        ArgumentNullException.ThrowIfNull(completionMask);
+        using var scope = NewDisposeScope();
+        long time = completionMask.shape[^1];
+        Tensor columns = completionMask.ne(0).any(0).nonzero();                   // [K, 1] columns with a completion token
+        long first = columns.shape[0] == 0 ? 0 : columns[0, 0].item<long>();
+        return Math.Min(time, time - first + 1);
+    }
 }

@@ -120,8 +120,10 @@ public sealed class ReferenceModel : IReferenceModel, IFingerprintableReference
         Tensor ids = inputIds.to(device);                                   // [R, T]
         Tensor attention = attentionMask.to(device);                        // [R, T]
         Tensor completion = completionMask.to(device);                      // [R, T]
-        Tensor logits = model.Forward(ids, attention);                      // [R, T, V]
-        CompletionLogProbs logps = TokenLogProbs.ForCompletions(logits, ids, completion);
+        long keep = TokenLogProbs.LogitsToKeep(completionMask);             // the prompt costs no LM head
+        long offset = ids.shape[1] - keep;
+        Tensor logits = model.Forward(ids, attention, null, keep);          // [R, N, V]
+        CompletionLogProbs logps = TokenLogProbs.ForCompletions(logits, ids.narrow(1, offset, keep), completion.narrow(1, offset, keep));
         return logps.Sum.to(resultDevice).detach().MoveToOuterDisposeScope();
     }
 

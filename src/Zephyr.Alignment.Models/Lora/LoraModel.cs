@@ -224,6 +224,11 @@ public sealed class LoraModel : ILoraModel, IReloadableWeights
         => Live.model.Forward(inputIds, attentionMask, positionIds);
 
     /// <inheritdoc />
+    /// <remarks>Passed through, so the transformer skips the LM head on the positions it drops (the default would compute them all).</remarks>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, long logitsToKeep)
+        => Live.model.Forward(inputIds, attentionMask, positionIds, logitsToKeep);
+
+    /// <inheritdoc />
     public IDisposable DisableAdapters()
     {
         ObjectDisposedException.ThrowIf(released, this);

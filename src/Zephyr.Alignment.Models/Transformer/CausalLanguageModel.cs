@@ -127,6 +127,10 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null)
         => Forward(inputIds, attentionMask, positionIds, cache: null);
 
+    /// <inheritdoc />
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, long logitsToKeep)
+        => Forward(inputIds, attentionMask, positionIds, cache: null, logitsToKeep);
+
     /// <summary>
     /// Computes next-token logits for new tokens, attending to the positions already in <paramref name="cache"/> and
     /// appending the new keys and values to it.

@@ -9,7 +9,7 @@ public static class BlockDiagonalMask
     /// <param name="sequenceIds">Per token, the number of its example within the row, <c>[B, T]</c>; negative on padding.</param>
     /// <returns>
     /// <c>[B, T, T]</c> bool: true where query t and key s belong to the same example. Causality is left to the model
-    /// (<see cref="IPolicyModel.Forward"/>); padding sees nothing and is seen by nothing.
+    /// (<see cref="IPolicyModel.Forward(Tensor, Tensor?, Tensor?)"/>); padding sees nothing and is seen by nothing.
     /// </returns>
     /// <example>
     /// Row <c>[0, 0, 1, 1, 1, -1]</c> (two examples of 2 and 3 tokens, one pad) gives the blocks

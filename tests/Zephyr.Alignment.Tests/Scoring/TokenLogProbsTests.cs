@@ -28,6 +28,29 @@ public sealed class TokenLogProbsTests
         Assert.True(logits.grad!.abs().sum().item<double>() > 0);
     }
 
+    [Fact]
+    public void Scoring_only_the_window_from_the_first_completion_on_gives_the_same_log_probs()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        Tensor logits = randn(3, 9, 6, dtype: ScalarType.Float64);
+        Tensor ids = randint(0, 6, [3, 9], dtype: ScalarType.Int64);
+        Tensor completion = zeros(3, 9, ScalarType.Int64);
+        completion[0, 4..7] = tensor(1L);   // prompt 4, completion 3, padding
+        completion[1, 3..9] = tensor(1L);   // the earliest completion: position 3
+        completion[2, 6..8] = tensor(1L);
+
+        long keep = TokenLogProbs.LogitsToKeep(completion);
+        Assert.Equal(7, keep);              // positions 2..8: position 2 predicts the first completion token
+        using CompletionLogProbs all = TokenLogProbs.ForCompletions(logits, ids, completion);
+        using CompletionLogProbs window = TokenLogProbs.ForCompletions(
+            logits.narrow(1, 9 - keep, keep).contiguous(), ids.narrow(1, 9 - keep, keep), completion.narrow(1, 9 - keep, keep));
+        Assert.True(window.Sum.allclose(all.Sum, rtol: 0, atol: 1e-12));
+        Assert.True(window.TokenCount.eq(all.TokenCount).all().item<bool>());
+        Assert.Equal(9, TokenLogProbs.LogitsToKeep(zeros(2, 9, ScalarType.Int64)));
+        Assert.Equal(9, TokenLogProbs.LogitsToKeep(ones(2, 9, ScalarType.Int64)));
+    }
+
     [Theory]
     [InlineData(ScalarType.Float64, 1e-12)]
     [InlineData(ScalarType.Float32, 1e-6)]
