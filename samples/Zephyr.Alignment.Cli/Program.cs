@@ -32,7 +32,8 @@ try
 }
 catch (Exception e) when (e is CliInputException or CheckpointException or FileNotFoundException or DirectoryNotFoundException
     or InvalidDataException or FormatException or NotSupportedException or JsonException or ArgumentException
-    or Zephyr.Alignment.Chat.ChatTemplateNotRecognizedException or Microsoft.Extensions.Options.OptionsValidationException)
+    or Zephyr.Alignment.Chat.ChatTemplateNotRecognizedException or Microsoft.Extensions.Options.OptionsValidationException
+    or Zephyr.Alignment.Training.OutputDirectoryInUseException)
 {
     // ArgumentException appends " (Parameter 'name')", which means nothing to someone at a shell prompt.
     string message = e is ArgumentException { ParamName: { } parameter }

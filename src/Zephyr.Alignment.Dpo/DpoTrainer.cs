@@ -52,6 +52,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     private DpoDataset? trainDataset;
     private DpoDataset? evalDataset;
     private PreferenceTokenizerOptions? tokenization;
+    private bool trained;
     private bool disposed;
 
     /// <summary>Creates a trainer that loads its tokenizer, data and models from the paths in <paramref name="options"/> when training starts.</summary>
@@ -182,12 +183,28 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops after the current optimizer step; a checkpoint of it is written and no final model.</param>
     /// <returns>The step, epoch and last metrics; <see cref="TrainingResult.OutputDirectory"/> is the final model folder, or the last checkpoint when cancelled.</returns>
+    /// <exception cref="OutputDirectoryInUseException">
+    /// <see cref="TrainingOptions.OutputDirectory"/> holds another run's checkpoints, metrics or model, and neither
+    /// <see cref="TrainingOptions.ResumeFromCheckpoint"/> nor <see cref="TrainingOptions.OverwriteOutputDirectory"/> is set.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The trainer already trained (a trainer trains once).</exception>
     public async Task<TrainingResult> TrainAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // As the SFT trainer: one run per trainer. A second run would start a fresh loop on the same output folder.
+            if (trained)
+            {
+                throw new InvalidOperationException("A DpoTrainer trains once; create a new trainer to train again (resume with ResumeFromCheckpoint).");
+            }
+
+            trained = true;
+
+            // Before any data or model is loaded: a folder holding another run's output fails fast, or is cleared.
+            OutputDirectoryGuard.ClaimForTraining(
+                options, [options.ModelPath, options.ReferenceModelPath, options.TrainFile, options.EvalFile, options.RefLogProbsCacheDirectory], logger);
             await PrepareDataAsync(cancellationToken).ConfigureAwait(false);
             return await OnTorchThreadAsync(() => Train(cancellationToken)).ConfigureAwait(false);
         }

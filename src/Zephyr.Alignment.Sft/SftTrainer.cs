@@ -44,6 +44,7 @@ public sealed class SftTrainer : ITrainer, IDisposable
     private bool ownsPolicy;
     private TrainingLoop<SftBatch>? loop;
     private bool hasEvalData;
+    private int trainCalls;
     private bool disposed;
 
     /// <summary>Creates a trainer for a model you already hold; <see cref="SftOptions.ModelPath"/> is not used.</summary>
@@ -164,8 +165,21 @@ public sealed class SftTrainer : ITrainer, IDisposable
     /// The final step, epoch and last training metrics; <see cref="TrainingResult.OutputDirectory"/> is the output folder
     /// holding the final model, or the last checkpoint when training was cancelled.
     /// </returns>
+    /// <exception cref="OutputDirectoryInUseException">
+    /// <see cref="TrainingOptions.OutputDirectory"/> holds another run's checkpoints, metrics or model, and neither
+    /// <see cref="TrainingOptions.ResumeFromCheckpoint"/> nor <see cref="TrainingOptions.OverwriteOutputDirectory"/> is set.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The trainer already trained (a trainer trains once).</exception>
     public async Task<TrainingResult> TrainAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (Interlocked.Exchange(ref trainCalls, 1) != 0)
+        {
+            throw new InvalidOperationException("An SftTrainer trains once; create a new trainer to train again (resume with ResumeFromCheckpoint).");
+        }
+
+        // Before any data or model is loaded: a folder holding another run's output fails fast, or is cleared.
+        OutputDirectoryGuard.ClaimForTraining(Options, [Options.ModelPath, Options.TrainFile, Options.EvalFile], logger);
         await PrepareAsync(cancellationToken).ConfigureAwait(false);
         TrainingResult result = await loop!.RunAsync(cancellationToken).ConfigureAwait(false);
         if (result.GlobalStep < loop.TotalSteps)

@@ -78,6 +78,16 @@ internal static class TrainingConfiguration
         }
     }
 
+    /// <summary>TRL / <c>TrainingArguments</c> names that differ from ours by more than case and underscores, normalized.</summary>
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["outputdir"] = "outputdirectory",
+        ["overwriteoutputdir"] = "overwriteoutputdirectory",
+    };
+
     private static string Normalize(string key)
-        => string.Join(':', key.Split(':').Select(part => part.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)));
+    {
+        string normalized = string.Join(':', key.Split(':').Select(part => part.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal)));
+        return Aliases.GetValueOrDefault(normalized, normalized);
+    }
 }

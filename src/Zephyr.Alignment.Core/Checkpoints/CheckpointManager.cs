@@ -147,17 +147,31 @@ public static class CheckpointManager
         return final;
     }
 
-    /// <summary>Deletes the oldest checkpoints beyond <paramref name="keep"/> (0 keeps all); returns their paths.</summary>
-    internal static IReadOnlyList<string> Rotate(string outputDirectory, int keep)
+    /// <summary>
+    /// Deletes the oldest checkpoints beyond <paramref name="keep"/> (0 keeps all); returns their paths. The checkpoint
+    /// just written is never deleted, even when higher-numbered checkpoints exist (left by the abandoned continuation
+    /// of a run resumed from an earlier checkpoint); those go first, since <c>latest</c> would wrongly resume them.
+    /// </summary>
+    internal static IReadOnlyList<string> Rotate(string outputDirectory, int keep, string justWritten)
     {
+        string current = System.IO.Path.GetFullPath(justWritten);
         IReadOnlyList<(long Step, string Path)> all = List(outputDirectory);
-        if (keep <= 0 || all.Count <= keep)
+        long currentStep = all.FirstOrDefault(c => System.IO.Path.GetFullPath(c.Path) == current).Step;
+        List<string> others =
+        [
+            .. all.Where(c => System.IO.Path.GetFullPath(c.Path) != current)
+                .OrderBy(c => c.Step > currentStep ? 0 : 1)
+                .ThenBy(c => c.Step)
+                .Select(c => c.Path),
+        ];
+        int excess = others.Count + 1 - keep;
+        if (keep <= 0 || excess <= 0)
         {
             return [];
         }
 
         var removed = new List<string>();
-        foreach (var (_, path) in all.Take(all.Count - keep))
+        foreach (string path in others.Take(excess))
         {
             Directory.Delete(path, recursive: true);
             removed.Add(path);

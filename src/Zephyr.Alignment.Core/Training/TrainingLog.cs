@@ -41,4 +41,7 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Step {Step} produced a non-finite loss ({Loss}); the update was still applied, as Hugging Face does")]
     public static partial void NonFiniteLoss(ILogger logger, long step, double loss);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "OverwriteOutputDirectory: deleted {Artefact}, left by an earlier run")]
+    public static partial void ArtefactOverwritten(ILogger logger, string artefact);
 }

@@ -101,6 +101,9 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         string output = options.OutputDirectory;
+        // Before anything is written: a fresh run never interleaves with another run's checkpoints and metrics.
+        OutputDirectoryGuard.ClaimForTraining(options, logger: logger);
+
         Directory.CreateDirectory(output);
         foreach (string folder in CheckpointManager.RemoveTemporaries(output))
         {
@@ -398,7 +401,7 @@ public sealed class TrainingLoop<TBatch>(
         run.LastSavedStep = run.Step;
         run.LastCheckpoint = path;
         TrainingLog.CheckpointSaved(logger, path, run.Step);
-        foreach (string removed in CheckpointManager.Rotate(options.OutputDirectory, options.SaveTotalLimit))
+        foreach (string removed in CheckpointManager.Rotate(options.OutputDirectory, options.SaveTotalLimit, path))
         {
             TrainingLog.CheckpointDeleted(logger, removed, options.SaveTotalLimit);
         }

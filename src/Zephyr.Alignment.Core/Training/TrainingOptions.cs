@@ -105,4 +105,12 @@ public class TrainingOptions
     /// Default: <see langword="null"/> (start fresh).
     /// </summary>
     public string? ResumeFromCheckpoint { get; set; }
+
+    /// <summary>
+    /// Lets a fresh run replace the output of an earlier run in <see cref="OutputDirectory"/> (<c>overwrite_output_dir</c>):
+    /// its checkpoints, <c>metrics.jsonl</c> and trained model are deleted before training starts. Without it, a fresh
+    /// run into a folder that holds them fails with an <see cref="OutputDirectoryInUseException"/> naming them, as
+    /// Hugging Face's scripts do; see <see cref="OutputDirectoryGuard"/>. Default: false.
+    /// </summary>
+    public bool OverwriteOutputDirectory { get; set; }
 }

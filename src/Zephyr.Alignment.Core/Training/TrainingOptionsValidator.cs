@@ -35,6 +35,11 @@ public sealed class TrainingOptionsValidator : IValidateOptions<TrainingOptions>
             failures.Add(Invariant($"OutputDirectory must name a folder; got '{options.OutputDirectory}'."));
         }
 
+        if (options.OverwriteOutputDirectory && string.Equals(options.ResumeFromCheckpoint?.Trim(), "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add("OverwriteOutputDirectory deletes the checkpoints that ResumeFromCheckpoint 'latest' would resume from; set only one of them.");
+        }
+
         if (!(options.LearningRate > 0) || !double.IsFinite(options.LearningRate))
         {
             failures.Add(Invariant($"LearningRate must be a finite number > 0; got {options.LearningRate}."));

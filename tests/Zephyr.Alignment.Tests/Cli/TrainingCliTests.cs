@@ -80,6 +80,41 @@ public sealed class TrainingCliTests
     }
 
     [Fact]
+    public void A_shorter_dpo_run_into_a_used_folder_is_refused_and_overwrite_replaces_the_old_run()
+    {
+        // The reproduced data loss: 6 steps saving every 3, then 3 steps into the same folder.
+        using var temp = new TempDirectory();
+        string config = WriteConfig(temp, "dpo.json", new Dictionary<string, object>
+        {
+            ["ModelPath"] = TestPaths.Fixture("tiny-llama"),
+            ["TrainFile"] = TestPaths.Fixture("data", "prefs.jsonl"),
+            ["OutputDirectory"] = "out",
+            ["PerDeviceTrainBatchSize"] = 2,
+            ["MaxLength"] = 128,
+            ["MaxPromptLength"] = 64,
+            ["LoggingSteps"] = 1,
+        });
+        string output = Path.Combine(temp.Path, "out");
+
+        (int first, _, string firstErr) = ZephyrCli.Run("dpo", "--config", config, "--max_steps", "6", "--SaveSteps", "3");
+        (int refused, _, string refusal) = ZephyrCli.Run("dpo", "--config", config, "--max_steps", "3");
+        bool checkpointSixSurvivesRefusal = Directory.Exists(Path.Combine(output, "checkpoint-6"));
+        (int overwritten, _, string overwriteErr) = ZephyrCli.Run("dpo", "--config", config, "--max_steps", "3", "--overwrite_output_dir", "true");
+
+        Assert.True(first == 0, firstErr);
+        Assert.Equal(2, refused);
+        Assert.Contains("checkpoint-6/", refusal, StringComparison.Ordinal);
+        Assert.Contains("model.safetensors", refusal, StringComparison.Ordinal);
+        Assert.Contains("resume_from_checkpoint", refusal, StringComparison.Ordinal);
+        Assert.Contains("overwrite_output_dir", refusal, StringComparison.Ordinal);
+        Assert.True(checkpointSixSurvivesRefusal);
+        Assert.True(overwritten == 0, overwriteErr);
+        Assert.True(Directory.Exists(Path.Combine(output, "checkpoint-3")));
+        Assert.False(Directory.Exists(Path.Combine(output, "checkpoint-6")));
+        Assert.Equal([1L, 2L, 3L], File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()));
+    }
+
+    [Fact]
     public void Bad_training_configuration_is_one_line_with_exit_code_2()
     {
         using var temp = new TempDirectory();
