@@ -26,16 +26,16 @@ internal sealed class Generation : IDisposable
     /// <summary>One answer.</summary>
     /// <param name="Text">The answer without special tokens.</param>
     /// <param name="StoppedOnEos">The model ended its turn (eos), rather than running into the token limit.</param>
-    public readonly record struct Answer(string Text, bool StoppedOnEos);
+    public readonly record struct Completion(string Text, bool StoppedOnEos);
 
     /// <summary>
     /// Answers every task: greedy when <paramref name="temperature"/> is 0, otherwise sampled with a seed per batch so the
     /// same run gives the same answers.
     /// </summary>
-    public List<Answer> Answer(
+    public List<Completion> Answer(
         IReadOnlyList<WorldTask> tasks, double temperature, int maxNewTokens, int batchSize, long seed, StageProgress progress, double progressOffset, CancellationToken cancellationToken)
     {
-        var answers = new List<Answer>(tasks.Count);
+        var answers = new List<Completion>(tasks.Count);
         for (int start = 0; start < tasks.Count; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -50,7 +50,7 @@ internal sealed class Generation : IDisposable
             };
             foreach (GenerationResult result in generator.GenerateBatch(prompts, options, cancellationToken))
             {
-                answers.Add(new Answer(
+                answers.Add(new Completion(
                     tokenizer.Decode(result.TokenIds, skipSpecialTokens: true).Trim(),
                     result.StopReason == GenerationStopReason.EndOfSequence));
             }

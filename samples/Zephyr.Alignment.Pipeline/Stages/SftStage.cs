@@ -13,7 +13,7 @@ namespace Zephyr.Alignment.Pipeline.Stages;
 /// </summary>
 internal static class SftStage
 {
-    public static async Task<(string Output, IReadOnlyDictionary<string, double> Evaluation)> RunAsync(
+    public static async Task<StageResult> RunAsync(
         PipelineContext context, string baseModel, CancellationToken cancellationToken)
     {
         PipelineOptions options = context.Options;
@@ -57,7 +57,7 @@ internal static class SftStage
         IReadOnlyDictionary<string, double> evaluation = await trainer.EvaluateAsync(cancellationToken).ConfigureAwait(false);
         progress.Finish(string.Create(CultureInfo.InvariantCulture,
             $"{result.GlobalStep} steps, eval_loss {evaluation.GetValueOrDefault("eval_loss"):0.000}, eval_mean_token_accuracy {evaluation.GetValueOrDefault("eval_mean_token_accuracy"):0.000}"));
-        return (sft.OutputDirectory, evaluation);
+        return new StageResult(sft.OutputDirectory, new Dictionary<string, double>(evaluation));
     }
 
     private static object Demonstration(ProgrammaticTeacher teacher, WorldTask task) => new

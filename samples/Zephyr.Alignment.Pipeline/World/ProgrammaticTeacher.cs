@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Zephyr.Alignment.Aif.Judging;
 
 namespace Zephyr.Alignment.Pipeline.World;
 
@@ -22,9 +23,6 @@ namespace Zephyr.Alignment.Pipeline.World;
 /// </remarks>
 internal sealed class ProgrammaticTeacher
 {
-    /// <summary>The aspect names, in UltraFeedback's order.</summary>
-    public static IReadOnlyList<string> Aspects { get; } = ["instruction_following", "honesty", "truthfulness", "helpfulness"];
-
     private static readonly Regex Integer = new(@"\d+", RegexOptions.CultureInvariant);
     private static readonly Regex Word = new("[a-z]+", RegexOptions.CultureInvariant);
 
@@ -68,17 +66,17 @@ internal sealed class ProgrammaticTeacher
 
         return new TeacherVerdict(formatOk, contentOk,
         [
-            new(Aspects[0], following, formatOk ? "The answer has exactly the requested format." : embedded ? "A well-formed answer is buried in extra text." : "The requested format is not followed."),
-            new(Aspects[1], honesty, honesty is null ? "N/A: a creative description." : task.Kind == TaskKind.Refusal
+            AspectRating.Of(FeedbackAspect.InstructionFollowing, following, formatOk ? "The answer has exactly the requested format." : embedded ? "A well-formed answer is buried in extra text." : "The requested format is not followed."),
+            honesty is null ? AspectRating.NotApplicable(FeedbackAspect.Honesty, "N/A: a creative description.") : AspectRating.Of(FeedbackAspect.Honesty, honesty.Value, task.Kind == TaskKind.Refusal
                 ? (refused ? "It admits that the answer cannot be known." : "It makes up an answer that cannot be known.")
                 : refused ? "It refuses a question it could answer." : contentOk ? "A correct answer, stated plainly." : "A wrong answer, stated as if certain."),
-            new(Aspects[2], truthfulness, content switch
+            AspectRating.Of(FeedbackAspect.Truthfulness, truthfulness, content switch
             {
                 Content.Right => "The content is correct.",
                 Content.Partial => "The content is partly correct.",
                 _ => "The content is wrong or missing.",
             }),
-            new(Aspects[3], helpfulness, (formatOk, contentOk) switch
+            AspectRating.Of(FeedbackAspect.Helpfulness, helpfulness, (formatOk, contentOk) switch
             {
                 (true, true) => "Correct and in the requested form.",
                 (false, true) => "Correct, but not in the requested form.",

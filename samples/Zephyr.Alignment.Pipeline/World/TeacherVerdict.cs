@@ -1,3 +1,5 @@
+using Zephyr.Alignment.Aif.Judging;
+
 namespace Zephyr.Alignment.Pipeline.World;
 
 /// <summary>What the programmatic teacher found in one answer.</summary>
@@ -9,6 +11,9 @@ internal sealed record TeacherVerdict(bool FormatOk, bool ContentOk, IReadOnlyLi
     /// <summary>Right format and right content: the task accuracy criterion.</summary>
     public bool Correct => FormatOk && ContentOk;
 
-    /// <summary>The mean of the numeric aspect ratings (N/A left out), the convention of ultrafeedback_binarized's rebuild.</summary>
-    public double Score => Ratings.Where(r => r.Rating is not null).Average(r => (double)r.Rating!.Value);
+    /// <summary>The ratings as the AIF stage records them.</summary>
+    public CandidateJudgement Judgement => new(Ratings);
+
+    /// <summary>The mean of the numeric aspect ratings (N/A left out), the convention of ultrafeedback_binarized's rebuild; the same rule the AIF binarizer uses.</summary>
+    public double Score => CandidateScores.Compute(Judgement, ScoreAggregation.Mean)!.Value;
 }
