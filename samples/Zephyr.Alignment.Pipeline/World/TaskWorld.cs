@@ -253,9 +253,11 @@ internal static class TaskWorld
             {
                 var (topic, lexicon) = Topics[random.Next(Topics.Length)];
                 int n = random.Next(2, 5);
-                string value = string.Join(' ', Distinct(random, lexicon, n));
-                return new(id, kind, Invariant($"Describe the {topic} in exactly {n} words, separated by spaces."), value,
-                    @"^([a-z]+(?: [a-z]+)*)$", value, lexicon, n);
+                string banned = Pick(random, lexicon);
+                string[] allowed = [.. lexicon.Where(w => w != banned)];
+                string value = string.Join(' ', Distinct(random, allowed, n));
+                return new(id, kind, Invariant($"Describe the {topic} in exactly {n} words, separated by spaces, without the word {banned}."), value,
+                    @"^([a-z]+(?: [a-z]+)*)$", value, allowed, n);
             }
 
             case TaskKind.Refusal:

@@ -12,7 +12,7 @@ namespace Zephyr.Alignment.Pipeline.World;
 /// captures the content (a number or a list) that <see cref="ExpectedContent"/> is compared with.
 /// </param>
 /// <param name="ExpectedContent">The content a correct answer carries, normalised (e.g. <c>12</c> or <c>apple, fig, pear</c>).</param>
-/// <param name="Lexicon">For <see cref="TaskKind.Describe"/>: the words that describe the topic truthfully; otherwise empty.</param>
+/// <param name="Lexicon">For <see cref="TaskKind.Describe"/>: the words that describe the topic truthfully, less the one the prompt forbids; otherwise empty.</param>
 /// <param name="WordCount">For <see cref="TaskKind.Describe"/> and <see cref="TaskKind.Repeat"/>: the number of words asked for.</param>
 internal sealed record WorldTask(
     string Id,
