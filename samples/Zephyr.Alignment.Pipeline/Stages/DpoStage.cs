@@ -33,7 +33,8 @@ internal static class DpoStage
             MaxPromptLength = options.MaxLength / 2,
             PrecomputeRefLogProbs = true,
             LoggingSteps = options.LoggingSteps,
-            EvalSteps = 0,
+            // Held-out points on the reward curves (test_prefs is small, so this is cheap).
+            EvalSteps = 2 * options.LoggingSteps,
             SaveSteps = 0,
             Seed = options.Seed,
             ResumeFromCheckpoint = options.Resume ? "latest" : null,
