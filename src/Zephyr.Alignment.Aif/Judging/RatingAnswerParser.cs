@@ -10,7 +10,7 @@ namespace Zephyr.Alignment.Aif.Judging;
 /// <remarks>
 /// <para><b>Accepted:</b> Markdown headings and bold (<c>#### Output for Text 2</c>, <c>**Text 2**</c>,
 /// <c>**Rating:** 4</c>), <c>4/5</c>, <c>N/A</c> (only where the aspect allows it), blocks in any order, and prose
-/// before, between or after the blocks. With a single text, a lone <c>Rating:</c> line without a heading counts as Text 1.</para>
+/// before, between or after the blocks (a rationale ends at the first blank line). With a single text, a lone <c>Rating:</c> line without a heading counts as Text 1.</para>
 /// <para><b>Refused</b> (the answer is retried, then recorded as a failure): a rating outside 1..5 or not a whole
 /// number, a scale other than /5, N/A where the aspect does not allow it, a missing text, a text rated twice, a text
 /// number that does not exist, a block with no or two <c>Rating:</c> lines.</para>
@@ -124,9 +124,18 @@ public static partial class RatingAnswerParser
             return false;
         }
 
-        string rationale = rationaleLine < 0
-            ? string.Empty
-            : string.Join('\n', new[] { RationaleLine().Replace(lines[rationaleLine], string.Empty) }.Concat(lines[(rationaleLine + 1)..end])).Trim().Trim('*').Trim();
+        // The rationale runs from its label to the first blank line after it (prose after the last block is not part of it).
+        string rationale = string.Empty;
+        if (rationaleLine >= 0)
+        {
+            var parts = new List<string> { RationaleLine().Replace(lines[rationaleLine], string.Empty) };
+            for (int i = rationaleLine + 1; i < end && !string.IsNullOrWhiteSpace(lines[i]) && !RatingLine().IsMatch(lines[i]); i++)
+            {
+                parts.Add(lines[i]);
+            }
+
+            rationale = string.Join('\n', parts).Trim().Trim('*').Trim();
+        }
 
         string value = ratingMatch.Groups["value"].Value;
         if (value.Length > 0 && char.IsLetter(value[0]))
