@@ -14,9 +14,11 @@ namespace Zephyr.Alignment.Sft;
 /// labels drop out of the sum and the count, so they add nothing to the loss or its gradient.
 /// </para>
 /// <para>
-/// The loss of a micro-batch is its own token mean; <see cref="ObjectiveOutput.Weight"/> is its number of loss tokens,
-/// so the logged <c>mean_token_accuracy</c> is token-weighted across micro-batches. The loop averages the micro-batch
-/// losses of a step, as Hugging Face does without <c>num_items_in_batch</c>.
+/// The loss of a micro-batch is its own token mean and <see cref="ObjectiveOutput.LossItems"/> its number of loss
+/// tokens, so the loop normalises a step by the loss tokens of all its micro-batches, as TRL and transformers (≥ 4.46,
+/// <c>num_items_in_batch</c>) do: with assistant-only masks and unequal lengths, accumulating k micro-batches gives the
+/// gradient and logged <c>loss</c> of one batch of all k. <see cref="ObjectiveOutput.Weight"/> is the same count, so
+/// <c>mean_token_accuracy</c> is token-weighted too.
 /// </para>
 /// </remarks>
 public sealed class SftObjective : ITrainingObjective<SftBatch>
@@ -51,7 +53,7 @@ public sealed class SftObjective : ITrainingObjective<SftBatch>
         {
             // Nothing to learn from (every label masked): a zero loss that still backpropagates, and no metrics, since an
             // accuracy over no tokens is undefined and the loop rejects a zero metric weight.
-            return new ObjectiveOutput(tokenLosses.sum(), new Dictionary<string, double>()) { Counts = counts };
+            return new ObjectiveOutput(tokenLosses.sum(), new Dictionary<string, double>()) { Counts = counts, LossItems = 0 };
         }
 
         Tensor loss = tokenLosses.sum() / lossTokens;
@@ -60,7 +62,7 @@ public sealed class SftObjective : ITrainingObjective<SftBatch>
             Tensor predicted = logits[.., ..^1].argmax(-1); // [B, T-1]
             long correct = predicted.eq(targets).logical_and(inLoss).sum().item<long>();
             var metrics = new Dictionary<string, double> { [MetricNames.MeanTokenAccuracy] = (double)correct / lossTokens };
-            return new ObjectiveOutput(loss, metrics) { Weight = lossTokens, Counts = counts };
+            return new ObjectiveOutput(loss, metrics) { Weight = lossTokens, Counts = counts, LossItems = lossTokens };
         }
     }
 

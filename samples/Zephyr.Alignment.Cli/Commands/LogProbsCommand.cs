@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Zephyr.Alignment.Chat;
 using Zephyr.Alignment.Models;
 using Zephyr.Alignment.Scoring;
 using Zephyr.Alignment.Tokenization;
@@ -25,7 +26,8 @@ internal static class LogProbsCommand
         var command = new Command(
             "logprobs",
             "Score completions: each line {\"prompt_ids\": [...], \"completion_ids\": [...]} or {\"prompt\": \"...\", \"completion\": \"...\"}; " +
-            "prints {\"logp_sum\", \"logp_mean\", \"token_logps\"} per line, in order. Text prompts get bos as the tokenizer adds it.")
+            "prints {\"logp_sum\", \"logp_mean\", \"token_logps\"} per line, in order. Text is encoded as prompt + completion in one piece and split " +
+            "where the prompt ends (as TRL 1.x); bos is added as the tokenizer says, unless the prompt already begins with it.")
         {
             model,
             input,
@@ -78,11 +80,16 @@ internal static class LogProbsCommand
         }
         else
         {
-            // As TRL tokenizes preference data: the prompt with the tokenizer's special tokens (bos), the
-            // completion on its own without them, then eos.
-            prompt = tokenizer.Encode(JsonLines.RequireString(value, "prompt", file, line), addSpecialTokens: true).Ids.Select(i => (long)i).ToArray();
-            IEnumerable<long> text = tokenizer.Encode(JsonLines.RequireString(value, "completion", file, line), addSpecialTokens: false).Ids.Select(i => (long)i);
-            completion = (appendEos && tokenizer.EosToken is { } eos ? text.Append(eos.Id) : text).ToArray();
+            // As TRL 1.x tokenizes preference data: prompt + completion encoded once (bos added unless the text
+            // begins with it) and split where the prompt ends, so the completion has its in-context ids; then eos.
+            PromptCompletionIds pair = tokenizer.EncodeInContext(
+                JsonLines.RequireString(value, "prompt", file, line), JsonLines.RequireString(value, "completion", file, line));
+            prompt = [.. pair.Prompt.Select(i => (long)i)];
+            completion = [.. pair.Completion.Select(i => (long)i)];
+            if (appendEos && tokenizer.EosToken is { } eos && (completion.Length == 0 || completion[^1] != eos.Id))
+            {
+                completion = [.. completion, eos.Id];
+            }
         }
 
         if (prompt.Length == 0)

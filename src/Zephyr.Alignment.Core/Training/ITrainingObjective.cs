@@ -17,8 +17,9 @@ public interface ITrainingObjective<TBatch>
     /// <param name="batch">A batch from <see cref="ITrainingDataset{TBatch}.Collate"/>.</param>
     /// <param name="training">True for a training micro-batch, false for evaluation.</param>
     /// <returns>
-    /// The scalar loss (differentiable when training; the loop divides it by the number of accumulated micro-batches
-    /// and calls <c>backward</c>) and this batch's metrics with <see cref="MetricNames"/> keys.
+    /// The scalar loss (differentiable when training; the loop divides it by the number of accumulated micro-batches,
+    /// or normalises by the step's items when <see cref="ObjectiveOutput.LossItems"/> is set, and calls <c>backward</c>)
+    /// and this batch's metrics with <see cref="MetricNames"/> keys.
     /// </returns>
     ObjectiveOutput ComputeLoss(IPolicyModel policy, TBatch batch, bool training);
 

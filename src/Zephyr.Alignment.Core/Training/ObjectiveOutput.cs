@@ -21,4 +21,17 @@ public sealed record ObjectiveOutput(Tensor Loss, IReadOnlyDictionary<string, do
     /// running total (kept across a resume). Default: none.
     /// </summary>
     public IReadOnlyDictionary<string, double>? Counts { get; init; }
+
+    /// <summary>
+    /// The number of items <see cref="Loss"/> averages over, such as the label tokens of a token-averaged loss; null
+    /// (the default) for a loss that is a mean over examples.
+    /// </summary>
+    /// <remarks>
+    /// When every micro-batch of an optimizer step sets it, the loop normalises by the step's total, as transformers
+    /// (≥ 4.46) and TRL do with <c>num_items_in_batch</c>: the step's gradient and logged <c>loss</c> are those of the
+    /// sum of the item losses divided by the number of items in all its micro-batches, so accumulating k micro-batches
+    /// equals one batch of all of them even when their lengths and masks differ. Without it, the loop divides each
+    /// micro-batch's loss by the number of micro-batches (TRL's DPO does the same). 0 is allowed (nothing to learn from).
+    /// </remarks>
+    public double? LossItems { get; init; }
 }

@@ -29,7 +29,8 @@ namespace Zephyr.Alignment.Training;
 /// <list type="number">
 /// <item>seed torch with <see cref="TrainingOptions.Seed"/> + step and set the step's learning rate from the schedule;</item>
 /// <item>for each of up to <see cref="TrainingOptions.GradientAccumulationSteps"/> micro-batches: collate, compute the loss,
-/// divide it by the number of micro-batches and back-propagate, each micro-batch in its own dispose scope;</item>
+/// divide it by the number of micro-batches and back-propagate, each micro-batch in its own dispose scope; a token-averaged
+/// loss (<see cref="ObjectiveOutput.LossItems"/>) is instead normalised by the tokens of the whole step (<c>num_items_in_batch</c>);</item>
 /// <item>clip the global gradient norm to <see cref="TrainingOptions.MaxGradNorm"/> (the norm before clipping is logged as <c>grad_norm</c>);</item>
 /// <item>take the AdamW step and drop the gradients;</item>
 /// <item>report the step to the callbacks, then log, evaluate and save when their step counts say so.</item>
@@ -291,20 +292,61 @@ public sealed class TrainingLoop<TBatch>(
         }
 
         IReadOnlyList<int[]> microBatches = plan.MicroBatchesOf(step);
-        double lossSum = 0;
-        foreach (int[] indices in microBatches)
+        double loss = AccumulateGradients(
+            policy, objective, microBatches.Count, i => trainDataset.Collate(microBatches[i]), parameters, result => AddObjectiveMetrics(window, result, counts));
+
+        // clip_grad_norm_ returns the norm before clipping; an infinite limit measures without changing the gradients.
+        double gradNorm = nn.utils.clip_grad_norm_(
+            parameters.Select(p => p.Parameter), options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
+        optimizer.step();
+        DropGradients(parameters);
+        return new StepOutcome(loss, gradNorm, learningRate);
+    }
+
+    /// <summary>
+    /// Forward and backward over the micro-batches of one optimizer step, leaving in the gradients those of the step's
+    /// loss, which it returns. Token-averaged objectives (<see cref="ObjectiveOutput.LossItems"/> set) are normalised by
+    /// the items of the whole step (transformers' <c>num_items_in_batch</c>); other losses are averaged over the micro-batches.
+    /// </summary>
+    internal static double AccumulateGradients(
+        IPolicyModel policy,
+        ITrainingObjective<TBatch> objective,
+        int microBatchCount,
+        Func<int, TBatch> collate,
+        IReadOnlyList<(string Name, Parameter Parameter)> parameters,
+        Action<ObjectiveOutput>? observe = null)
+    {
+        double lossSum = 0, items = 0;
+        int itemised = 0;
+        for (int i = 0; i < microBatchCount; i++)
         {
             using var microScope = NewDisposeScope();
-            TBatch batch = trainDataset.Collate(indices);
+            TBatch batch = collate(i);
             try
             {
                 ObjectiveOutput result = objective.ComputeLoss(policy, batch, training: true);
-                lossSum += ScalarLoss(result.Loss);
+                double loss = ScalarLoss(result.Loss);
+                if (result.LossItems is double count)
+                {
+                    if (!(count >= 0) || !double.IsFinite(count))
+                    {
+                        throw new InvalidOperationException($"The objective reported LossItems {count}; it must be a finite number >= 0.");
+                    }
 
-                // Dividing by the number of micro-batches makes the summed gradients those of the step's mean loss.
-                Tensor scaled = result.Loss / microBatches.Count;
-                scaled.backward();
-                AddObjectiveMetrics(window, result, counts);
+                    // Back to the micro-batch's sum of item losses; the step's total divides the gradients below.
+                    itemised++;
+                    items += count;
+                    lossSum += loss * count;
+                    (result.Loss * count).backward();
+                }
+                else
+                {
+                    // Dividing by the number of micro-batches makes the summed gradients those of the step's mean loss.
+                    lossSum += loss;
+                    (result.Loss / microBatchCount).backward();
+                }
+
+                observe?.Invoke(result);
             }
             finally
             {
@@ -312,12 +354,26 @@ public sealed class TrainingLoop<TBatch>(
             }
         }
 
-        // clip_grad_norm_ returns the norm before clipping; an infinite limit measures without changing the gradients.
-        double gradNorm = nn.utils.clip_grad_norm_(
-            parameters.Select(p => p.Parameter), options.MaxGradNorm > 0 ? options.MaxGradNorm : double.PositiveInfinity);
-        optimizer.step();
-        DropGradients(parameters);
-        return new StepOutcome(lossSum / microBatches.Count, gradNorm, learningRate);
+        if (itemised == 0)
+        {
+            return lossSum / microBatchCount;
+        }
+
+        if (itemised != microBatchCount)
+        {
+            throw new InvalidOperationException("The objective set LossItems for some micro-batches of a step and not for others.");
+        }
+
+        if (items > 0)
+        {
+            using var noGrad = no_grad();
+            foreach (var (_, parameter) in parameters)
+            {
+                parameter.grad?.div_(items);
+            }
+        }
+
+        return items > 0 ? lossSum / items : 0;
     }
 
     private void LogTraining(RunState run, MetricAggregator window, MetricsFile metricsFile)

@@ -54,7 +54,8 @@ public class TrainingOptions
     public int PerDeviceEvalBatchSize { get; set; } = 8;
 
     /// <summary>
-    /// Micro-batches whose gradients are summed (each loss divided by their number) before one optimizer step
+    /// Micro-batches whose gradients are summed (each loss divided by their number, or a token-averaged loss by the
+    /// step's tokens, see <see cref="ObjectiveOutput.LossItems"/>) before one optimizer step
     /// (<c>gradient_accumulation_steps</c>). Default: 1. The recipe's effective batch of 128 is
     /// <see cref="PerDeviceTrainBatchSize"/> × this value × the number of devices.
     /// </summary>

@@ -6,23 +6,30 @@ using Zephyr.Alignment.Tokenization;
 namespace Zephyr.Alignment.Dpo.Data;
 
 /// <summary>
-/// Tokenizes preference pairs as TRL's <c>DPOTrainer</c> does: the prompt rendered with the chat template and its
-/// generation prompt, each completion tokenized on its own followed by eos, then truncated to the length limits.
+/// Tokenizes preference pairs as TRL 1.x's <c>DPOTrainer</c> does: the whole conversation (prompt + chosen, prompt +
+/// rejected) rendered with the chat template and tokenized once, then split where the prompt ends; then truncated to
+/// the length limits.
 /// </summary>
 /// <remarks>
-/// <para><b>Prompt.</b> A conversational prompt is rendered with <see cref="IChatTemplate"/> and the generation prompt
-/// (Zephyr: <c>...&lt;|user|&gt;\n{question}&lt;/s&gt;\n&lt;|assistant|&gt;\n</c>) and encoded by
-/// <see cref="ChatTokenizerExtensions.EncodeChat"/>, whose rule adds the tokenizer's special tokens (bos) unless the
-/// template already wrote bos. A plain prompt (<see cref="PreferenceExample.PromptText"/>) is encoded as is under the
-/// same rule. Note that TRL (0.12 and later) encodes the rendered prompt without special tokens, so with templates
-/// that do not write bos (Zephyr) its prompts start without bos; here they start with bos, as the SFT stage saw them.</para>
-/// <para><b>Completions.</b> The final assistant content, encoded without special tokens, then the eos id. TRL
-/// instead cuts the completion out of the rendered conversation, which for Zephyr adds the template's
-/// <c>&lt;/s&gt;\n</c> before its own eos; the content + eos form is what the model should learn to stop on.</para>
+/// <para><b>In context.</b> A conversational pair goes through <see cref="PromptCompletionEncoding.EncodeChatInContext"/>:
+/// the prompt's ids are the tokens of the rendered conversation before the generation prompt's end (Zephyr:
+/// <c>...&lt;|user|&gt;\n{question}&lt;/s&gt;\n&lt;|assistant|&gt;\n</c>), the completion's ids the rest, which
+/// includes the template's end of turn (Zephyr: <c>{answer}&lt;/s&gt;\n</c>). So prompt + chosen equals
+/// <see cref="ChatTokenizerExtensions.EncodeChat"/> of the full conversation, and the model is trained on the ids it
+/// reads and writes in a chat (tokenized alone, SentencePiece would start "The answer" with <c>▁The</c>, a token the
+/// model never emits after <c>&lt;|assistant|&gt;\n</c>). bos follows <c>EncodeChat</c>'s rule: added by the
+/// tokenizer's configuration unless the template wrote it, never twice. A plain pair
+/// (<see cref="PreferenceExample.PromptText"/>) is encoded as prompt text + completion text, once, with the same split.</para>
+/// <para><b>The eos rule.</b> A completion must teach the model to stop: when its ids hold no eos (a template whose
+/// turns end with another token, or a plain pair), the eos id is appended, as TRL appends the eos text to plain
+/// completions. Otherwise the ids are exactly those of the whole conversation.</para>
+/// <para>A pair whose prompt tokenizes differently before chosen than before rejected (a tokenizer merging across the
+/// boundary) is dropped and counted: it has no one prompt.</para>
 /// <para><b>Truncation</b>, as the TRL releases of the Zephyr recipe did (<c>build_tokenized_answer</c>): when
 /// prompt + the longer completion exceeds <see cref="PreferenceTokenizerOptions.MaxLength"/>, the prompt is cut to
 /// <see cref="PreferenceTokenizerOptions.MaxPromptLength"/> tokens by
-/// <see cref="PreferenceTokenizerOptions.TruncationMode"/>; if still too long, each completion keeps its first
+/// <see cref="PreferenceTokenizerOptions.TruncationMode"/> (<see cref="TruncationMode.KeepEnd"/> keeps a leading bos
+/// and the prompt's last tokens after it); if still too long, each completion keeps its first
 /// <c>MaxLength - prompt</c> tokens (TRL cut them to <c>MaxLength - MaxPromptLength</c>, which can discard more).
 /// A truncated completion loses its eos.</para>
 /// <para><b>Dropped and counted</b> in <see cref="Report"/>, never silently: a prompt that leaves no room for a
@@ -35,6 +42,7 @@ public sealed class PreferenceTokenizer
     private readonly ITokenizer _tokenizer;
     private readonly IChatTemplate _template;
     private readonly int _eosId;
+    private readonly int? _bosId;
 
     /// <summary>Creates the tokenizer.</summary>
     /// <param name="tokenizer">The policy's tokenizer; it must have an eos token.</param>
@@ -50,6 +58,7 @@ public sealed class PreferenceTokenizer
         _template = template;
         _eosId = tokenizer.EosToken?.Id
             ?? throw new ArgumentException("The tokenizer has no eos token; DPO completions end with eos.", nameof(tokenizer));
+        _bosId = tokenizer.BosToken?.Id;
         Options = options ?? new PreferenceTokenizerOptions();
         Options.Validate();
     }
@@ -67,10 +76,15 @@ public sealed class PreferenceTokenizer
     public TokenizedPreference? Tokenize(PreferenceExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
-        int[] prompt = EncodePrompt(example);
-        int[] chosen = EncodeCompletion(example.Chosen);
-        int[] rejected = EncodeCompletion(example.Rejected);
-        return Fit(prompt, chosen, rejected, example.Source);
+        PromptCompletionIds chosen = EncodeInContext(example, example.Chosen);
+        PromptCompletionIds rejected = EncodeInContext(example, example.Rejected);
+        if (!chosen.Prompt.AsSpan().SequenceEqual(rejected.Prompt))
+        {
+            Report.Dropped.Add($"{(example.Source is null ? string.Empty : example.Source + ": ")}the prompt tokenizes differently before chosen than before rejected");
+            return null;
+        }
+
+        return Fit(chosen.Prompt, WithEos(chosen.Completion), WithEos(rejected.Completion), example.Source);
     }
 
     /// <summary>Tokenizes a dataset as it streams, leaving out (and counting) the pairs that cannot fit.</summary>
@@ -111,7 +125,9 @@ public sealed class PreferenceTokenizer
         int longer = Math.Max(chosen.Length, rejected.Length);
         if (prompt.Length + longer > maxLength && Options.MaxPromptLength is { } maxPrompt && prompt.Length > maxPrompt)
         {
-            prompt = Options.TruncationMode == TruncationMode.KeepEnd ? prompt[^maxPrompt..] : prompt[..maxPrompt];
+            prompt = Options.TruncationMode != TruncationMode.KeepEnd ? prompt[..maxPrompt]
+                : _bosId is int bos && prompt[0] == bos && maxPrompt > 1 ? [bos, .. prompt[^(maxPrompt - 1)..]]
+                : prompt[^maxPrompt..];
             truncated = true;
         }
 
@@ -139,26 +155,10 @@ public sealed class PreferenceTokenizer
         return new TokenizedPreference(prompt, chosen, rejected, source);
     }
 
-    private int[] EncodePrompt(PreferenceExample example)
-    {
-        if (example.PromptText is { } text)
-        {
-            return [.. _tokenizer.EncodePrompt(text).Ids];
-        }
+    private PromptCompletionIds EncodeInContext(PreferenceExample example, string completion)
+        => example.PromptText is { } text
+            ? _tokenizer.EncodeInContext(text, completion)
+            : _tokenizer.EncodeChatInContext(_template, example.Prompt, completion);
 
-        return [.. _tokenizer.EncodeChat(_template, example.Prompt, addGenerationPrompt: true).InputIds];
-    }
-
-    private int[] EncodeCompletion(string completion)
-    {
-        IReadOnlyList<int> ids = _tokenizer.Encode(completion, addSpecialTokens: false).Ids;
-        var result = new int[ids.Count + 1];
-        for (int i = 0; i < ids.Count; i++)
-        {
-            result[i] = ids[i];
-        }
-
-        result[^1] = _eosId;
-        return result;
-    }
+    private int[] WithEos(int[] completion) => completion.Contains(_eosId) ? completion : [.. completion, _eosId];
 }

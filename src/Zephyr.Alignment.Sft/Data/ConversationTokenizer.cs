@@ -7,8 +7,9 @@ namespace Zephyr.Alignment.Sft.Data;
 
 /// <summary>
 /// Tokenizes SFT examples: conversations through <see cref="ChatTokenizerExtensions.EncodeChat"/> (ids and the
-/// assistant mask together, never by diffing prompt strings), plain pairs as prompt (special tokens by the same rule)
-/// + completion (no special tokens) + eos with the mask on the completion; then applies
+/// assistant mask together, never by diffing prompt strings), plain pairs as prompt + completion encoded once and split
+/// where the prompt ends (<see cref="PromptCompletionEncoding.EncodeInContext"/>, as TRL 1.x), + eos unless the
+/// completion ends with it, with the mask on the completion; then applies
 /// <see cref="ConversationTokenizerOptions.MaxLength"/>.
 /// </summary>
 /// <remarks>
@@ -65,11 +66,12 @@ public sealed class ConversationTokenizer
         {
             string prompt = example.PromptText ?? throw new ArgumentException("A plain example needs PromptText.", nameof(example));
             string completion = example.CompletionText ?? throw new ArgumentException("A plain example needs CompletionText.", nameof(example));
-            IReadOnlyList<int> promptIds = _tokenizer.EncodePrompt(prompt).Ids;
-            IReadOnlyList<int> completionIds = _tokenizer.Encode(completion, addSpecialTokens: false).Ids;
-            ids = [.. promptIds, .. completionIds, _eosId];
+            // In context, as TRL 1.x: prompt + completion encoded once and split where the prompt ends, then eos
+            // unless the completion already ends with it.
+            PromptCompletionIds pair = _tokenizer.EncodeInContext(prompt, completion);
+            ids = pair.Completion is [.., int last] && last == _eosId ? [.. pair.Prompt, .. pair.Completion] : [.. pair.Prompt, .. pair.Completion, _eosId];
             mask = new bool[ids.Length];
-            mask.AsSpan(promptIds.Count).Fill(true);
+            mask.AsSpan(pair.Prompt.Length).Fill(true);
         }
 
         string where = example.Source is null ? string.Empty : example.Source + ": ";

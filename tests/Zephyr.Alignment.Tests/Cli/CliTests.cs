@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Zephyr.Alignment.Chat;
 using Zephyr.Alignment.Tests.Infrastructure;
+using Zephyr.Alignment.Tokenization;
 
 namespace Zephyr.Alignment.Tests.Cli;
 
@@ -62,33 +64,52 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Logprobs_match_the_reference_for_ids_and_for_text()
+    public void Logprobs_match_the_reference_for_ids_and_text_is_scored_in_context_with_one_bos()
     {
         using JsonDocument expected = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("tiny-llama", "expected.json")));
         JsonElement[] items = expected.RootElement.GetProperty("completion_logps").GetProperty("items").EnumerateArray().ToArray();
+        ITokenizer tokenizer = HuggingFaceTokenizer.FromFolder(TinyLlama);
         using var temp = new TempDirectory();
         string input = temp.File("pairs.jsonl");
-        File.WriteAllLines(input, items.SelectMany(i => new[]
+
+        // Per item: the reference ids; the text and its in-context ids (prompt + completion encoded once, as TRL 1.x);
+        // the text with a bos already written, which must not get a second one, and its ids.
+        File.WriteAllLines(input, items.SelectMany(i =>
         {
-            JsonSerializer.Serialize(new { prompt_ids = i.GetProperty("prompt_ids"), completion_ids = i.GetProperty("completion_ids") }),
-            JsonSerializer.Serialize(new { prompt = i.GetProperty("prompt_text").GetString(), completion = i.GetProperty("completion_text").GetString() }),
+            string prompt = i.GetProperty("prompt_text").GetString()!;
+            string completion = i.GetProperty("completion_text").GetString()!;
+            PromptCompletionIds inContext = tokenizer.EncodeInContext(prompt, completion);
+            PromptCompletionIds withBos = tokenizer.EncodeInContext("<s>" + prompt, completion);
+            Assert.Equal(tokenizer.BosToken!.Id, withBos.Prompt[0]);
+            Assert.DoesNotContain(tokenizer.BosToken.Id, withBos.Prompt[1..]);
+            return new[]
+            {
+                JsonSerializer.Serialize(new { prompt_ids = i.GetProperty("prompt_ids"), completion_ids = i.GetProperty("completion_ids") }),
+                JsonSerializer.Serialize(new { prompt, completion }),
+                JsonSerializer.Serialize(new { prompt_ids = inContext.Prompt, completion_ids = (int[])[.. inContext.Completion, tokenizer.EosToken!.Id] }),
+                JsonSerializer.Serialize(new { prompt = "<s>" + prompt, completion }),
+                JsonSerializer.Serialize(new { prompt_ids = withBos.Prompt, completion_ids = (int[])[.. withBos.Completion, tokenizer.EosToken.Id] }),
+            };
         }));
 
         (int code, string stdout, string stderr) = ZephyrCli.Run("logprobs", "--model", TinyLlama, "--input", input);
 
         Assert.True(code == 0, stderr);
         string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(items.Length * 2, lines.Length);
-        for (int i = 0; i < lines.Length; i++)
+        Assert.Equal(items.Length * 5, lines.Length);
+        for (int i = 0; i < items.Length; i++)
         {
-            JsonElement reference = items[i / 2];
-            using JsonDocument line = JsonDocument.Parse(lines[i]);
+            JsonElement reference = items[i];
+            using JsonDocument line = JsonDocument.Parse(lines[5 * i]);
             double[] ours = line.RootElement.GetProperty("token_logps").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             double[] theirs = reference.GetProperty("per_token_logps").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             Assert.Equal(theirs.Length, ours.Length);
             Assert.All(theirs.Zip(ours), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4));
             Assert.Equal(reference.GetProperty("sum_logp").GetDouble(), line.RootElement.GetProperty("logp_sum").GetDouble(), 1e-3);
             Assert.Equal(reference.GetProperty("mean_logp").GetDouble(), line.RootElement.GetProperty("logp_mean").GetDouble(), 1e-4);
+
+            Assert.Equal(lines[(5 * i) + 2], lines[(5 * i) + 1]);
+            Assert.Equal(lines[(5 * i) + 4], lines[(5 * i) + 3]);
         }
     }
 

@@ -44,6 +44,28 @@ public sealed class ConversationTokenizerTests
     }
 
     [Fact]
+    public void Plain_pairs_are_tokenized_in_context_as_one_text_with_one_bos()
+    {
+        ITokenizer llama = HuggingFaceTokenizer.FromFolder(TestPaths.Fixture("tiny-llama-tokenizer"));
+        var sft = new ConversationTokenizer(llama, Zephyr);
+        (string Prompt, string Completion)[] pairs =
+            [("Question: what is 2+2?\nAnswer:", " The answer is 4."), ("Say hi:", "Hi"), ("<s>Already has bos.", " Yes.")];
+
+        foreach ((string prompt, string completion) in pairs)
+        {
+            TokenizedConversation tokens = sft.Tokenize(new ConversationExample { PromptText = prompt, CompletionText = completion })!;
+
+            // The ids of the whole text (bos added once, unless written), then eos; the mask from where the prompt ends.
+            int[] whole = [.. llama.EncodePrompt(prompt + completion).Ids, llama.EosToken!.Id];
+            Assert.Equal(whole, tokens.InputIds);
+            Assert.Single(tokens.InputIds, id => id == llama.BosToken!.Id);
+            int split = tokens.CompletionMask.ToList().IndexOf(true);
+            Assert.Equal(llama.EncodeInContext(prompt, completion).Prompt.Length, split);
+            Assert.All(tokens.CompletionMask[split..], Assert.True);
+        }
+    }
+
+    [Fact]
     public void Long_examples_keep_their_start_and_are_counted_as_truncated()
     {
         var sft = new ConversationTokenizer(new CharTokenizer(), Zephyr, new ConversationTokenizerOptions { MaxLength = 45 });

@@ -21,7 +21,7 @@ public sealed class PreferenceTokenizerTests
     };
 
     [Fact]
-    public void Ids_are_the_rendered_prompt_with_bos_and_each_completion_then_eos()
+    public void Ids_are_the_rendered_conversation_split_where_the_prompt_ends()
     {
         // One id per character makes every id checkable by hand: bos 1, eos 2, other characters 1000 + code.
         var tokenizer = new CharTokenizer();
@@ -30,16 +30,17 @@ public sealed class PreferenceTokenizerTests
         TokenizedPreference ids = Assert.IsType<TokenizedPreference>(preference.Tokenize(Pair));
 
         // Zephyr's template writes no bos, so the tokenizer's bos is added; the empty system turn comes from the template.
+        // The completion is what the template writes for the turn, its end of turn "</s>\n" included (TRL 1.x).
         string rendered = "<|system|>\n</s>\n<|user|>\nWhat is 2+2?</s>\n<|assistant|>\n";
         Assert.Equal([1, .. tokenizer.Encode(rendered, addSpecialTokens: false).Ids], ids.PromptIds);
-        Assert.Equal([1000 + '4', 2], ids.ChosenIds);
-        Assert.Equal([1000 + '5', 2], ids.RejectedIds);
+        Assert.Equal([1000 + '4', 2, 1000 + '\n'], ids.ChosenIds);
+        Assert.Equal([1000 + '5', 2, 1000 + '\n'], ids.RejectedIds);
         Assert.Equal("pairs.jsonl: line 1", ids.Source);
         Assert.Equal(1, preference.Report.Kept);
     }
 
     [Fact]
-    public void With_the_checkpoint_tokenizer_the_prompt_ends_with_the_generation_prompt_and_completions_with_eos()
+    public void With_the_checkpoint_tokenizer_completions_have_the_ids_of_the_rendered_chat_not_of_the_text_alone()
     {
         var preference = new PreferenceTokenizer(Llama, Zephyr);
         var example = Pair with { Chosen = "The answer is 4.", Rejected = "I am not sure." };
@@ -49,9 +50,45 @@ public sealed class PreferenceTokenizerTests
         Assert.Equal(Llama.EncodeChat(Zephyr, example.Prompt, addGenerationPrompt: true).InputIds, ids.PromptIds);
         Assert.Equal(Llama.BosToken!.Id, ids.PromptIds[0]);
         Assert.EndsWith("<|assistant|>\n", Llama.Decode(ids.PromptIds), StringComparison.Ordinal);
-        Assert.Equal([.. Llama.Encode("The answer is 4.", addSpecialTokens: false).Ids, Llama.EosToken!.Id], ids.ChosenIds);
-        Assert.Equal([.. Llama.Encode("I am not sure.", addSpecialTokens: false).Ids, Llama.EosToken.Id], ids.RejectedIds);
+        Assert.Equal(Llama.EncodeChat(Zephyr, [.. example.Prompt, ConversationMessage.Assistant(example.Chosen)]).InputIds, [.. ids.PromptIds, .. ids.ChosenIds]);
+        Assert.Equal(Llama.EncodeChat(Zephyr, [.. example.Prompt, ConversationMessage.Assistant(example.Rejected)]).InputIds, [.. ids.PromptIds, .. ids.RejectedIds]);
+
+        // Tokenized on its own, SentencePiece starts the answer with "▁The", an id the model never writes after "<|assistant|>\n".
+        int[] alone = [.. Llama.Encode("The answer is 4.", addSpecialTokens: false).Ids];
+        Assert.NotEqual(alone[0], ids.ChosenIds[0]);
+        Assert.Contains(Llama.EosToken!.Id, ids.ChosenIds);
         Assert.DoesNotContain(Llama.BosToken.Id, ids.ChosenIds);
+    }
+
+    [Fact]
+    public async Task For_every_fixture_pair_the_row_is_the_full_conversation_as_EncodeChat_tokenizes_it()
+    {
+        var preference = new PreferenceTokenizer(Llama, Zephyr, new PreferenceTokenizerOptions { MaxLength = 100_000, MaxPromptLength = null });
+        List<PreferenceExample> examples = await DataFixtures.ToListAsync(new PreferenceDataset(DataFixtures.PathOf("prefs.parquet")).ReadAsync());
+
+        foreach (PreferenceExample example in examples)
+        {
+            TokenizedPreference ids = preference.Tokenize(example)!;
+            Assert.NotNull(ids);
+
+            // The eos rule: the template's own end of turn holds eos, so nothing is appended and the ids are exact.
+            Assert.Equal(Llama.EncodeChat(Zephyr, [.. example.Prompt, ConversationMessage.Assistant(example.Chosen)]).InputIds, [.. ids.PromptIds, .. ids.ChosenIds]);
+            Assert.Equal(Llama.EncodeChat(Zephyr, [.. example.Prompt, ConversationMessage.Assistant(example.Rejected)]).InputIds, [.. ids.PromptIds, .. ids.RejectedIds]);
+        }
+
+        Assert.Equal(examples.Count, preference.Report.Kept);
+    }
+
+    [Fact]
+    public void A_template_whose_turns_end_without_eos_gets_eos_appended()
+    {
+        var tokenizer = new CharTokenizer(specialTokens: ["<|im_start|>", "<|im_end|>"]);
+        var preference = new PreferenceTokenizer(tokenizer, ChatTemplates.Default.Get("chatml"));
+
+        TokenizedPreference ids = preference.Tokenize(Pair)!;
+
+        Assert.Equal(tokenizer.EosToken!.Id, ids.ChosenIds[^1]);
+        Assert.Equal(tokenizer.EncodeChat(ChatTemplates.Default.Get("chatml"), [.. Pair.Prompt, ConversationMessage.Assistant("4")]).InputIds, [.. ids.PromptIds, .. ids.ChosenIds[..^1]]);
     }
 
     [Fact]
@@ -64,22 +101,27 @@ public sealed class PreferenceTokenizerTests
         TokenizedPreference withBos = preference.Tokenize(new PreferenceExample { Prompt = [], PromptText = "<s>Q", Chosen = "4", Rejected = "5" })!;
 
         Assert.Equal([1, .. "Q: 2+2?".Select(c => 1000 + c)], ids.PromptIds);
+        Assert.Equal([1000 + '4', 2], ids.ChosenIds);
         Assert.Equal([1, 1000 + 'Q'], withBos.PromptIds);
     }
 
     [Theory]
-    [InlineData(TruncationMode.KeepEnd, 13)]
-    [InlineData(TruncationMode.KeepStart, 1)]
-    public void A_pair_too_long_loses_prompt_tokens_by_the_truncation_mode_then_completion_ends(TruncationMode mode, int firstPromptId)
+    [InlineData(TruncationMode.KeepEnd, new[] { 13, 14, 15, 16, 17, 18, 19, 20 }, 3)]
+    [InlineData(TruncationMode.KeepStart, new[] { 3, 4, 5, 6, 7, 8, 9, 10 }, 3)]
+    [InlineData(TruncationMode.KeepEnd, new[] { 1, 14, 15, 16, 17, 18, 19, 20 }, 1)]
+    [InlineData(TruncationMode.KeepStart, new[] { 1, 2, 3, 4, 5, 6, 7, 8 }, 1)]
+    public void A_pair_too_long_loses_prompt_tokens_by_the_truncation_mode_keeping_bos_then_completion_ends(
+        TruncationMode mode, int[] expectedPrompt, int firstPromptId)
     {
+        // The CharTokenizer's bos is 1: a prompt that starts with it keeps it under KeepEnd too.
         var preference = new PreferenceTokenizer(new CharTokenizer(), Zephyr, new PreferenceTokenizerOptions { MaxLength = 16, MaxPromptLength = 8, TruncationMode = mode });
-        int[] prompt = [.. Enumerable.Range(1, 20)];
+        int[] prompt = [.. Enumerable.Range(firstPromptId, 21 - firstPromptId)];
         int[] chosen = [.. Enumerable.Range(100, 10)];
         int[] rejected = [.. Enumerable.Range(200, 5)];
 
         TokenizedPreference fitted = preference.Fit(prompt, chosen, rejected)!;
 
-        Assert.Equal(Enumerable.Range(firstPromptId, 8), fitted.PromptIds);
+        Assert.Equal(expectedPrompt, fitted.PromptIds);
         Assert.Equal(Enumerable.Range(100, 8), fitted.ChosenIds);
         Assert.Equal(rejected, fitted.RejectedIds);
         Assert.Equal(16, fitted.MaxSequenceLength);
@@ -145,8 +187,8 @@ public sealed class PreferenceTokenizerTests
         Assert.All(pairs, p => Assert.Equal(Llama.BosToken!.Id, p.PromptIds[0]));
         Assert.All(pairs.Where(p => p.PromptIds.Length + Math.Max(p.ChosenIds.Length, p.RejectedIds.Length) < 1024), p =>
         {
-            Assert.Equal(Llama.EosToken!.Id, p.ChosenIds[^1]);
-            Assert.Equal(Llama.EosToken.Id, p.RejectedIds[^1]);
+            Assert.Contains(Llama.EosToken!.Id, p.ChosenIds);
+            Assert.Contains(Llama.EosToken.Id, p.RejectedIds);
         });
 
         // Row 6 holds a 4,000-character answer: more than 1024 tokens with this small vocabulary, so it is truncated.
