@@ -23,6 +23,21 @@ internal static class JsonLinesFile
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>Writes lines that are already encoded (each with its newline) atomically.</summary>
+    public static void WriteBytes(string path, IEnumerable<byte[]> lines)
+    {
+        string temporary = path + ".tmp";
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            foreach (byte[] line in lines)
+            {
+                file.Write(line);
+            }
+        }
+
+        File.Move(temporary, path, overwrite: true);
+    }
+
     /// <summary>Writes a text file atomically.</summary>
     public static void WriteText(string path, string text)
     {

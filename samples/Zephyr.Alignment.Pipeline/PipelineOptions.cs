@@ -46,13 +46,13 @@ internal sealed class PipelineOptions
     public int MaxNewTokens { get; set; } = 24;
 
     /// <summary>Pretraining optimizer steps.</summary>
-    public int PretrainSteps { get; set; } = 300;
+    public int PretrainSteps { get; set; } = 200;
 
     /// <summary>Pretraining peak learning rate.</summary>
     public double PretrainLearningRate { get; set; } = 3e-3;
 
     /// <summary>dSFT epochs over the demonstrations.</summary>
-    public double SftEpochs { get; set; } = 2;
+    public double SftEpochs { get; set; } = 6;
 
     /// <summary>dSFT peak learning rate.</summary>
     public double SftLearningRate { get; set; } = 1e-3;
@@ -70,10 +70,10 @@ internal sealed class PipelineOptions
     public double Beta { get; set; } = 0.1;
 
     /// <summary>dDPO epochs over <c>train_prefs</c>.</summary>
-    public double DpoEpochs { get; set; } = 3;
+    public double DpoEpochs { get; set; } = 2;
 
     /// <summary>dDPO peak learning rate.</summary>
-    public double DpoLearningRate { get; set; } = 5e-4;
+    public double DpoLearningRate { get; set; } = 1e-4;
 
     /// <summary>Preference pairs per dDPO batch.</summary>
     public int DpoBatchSize { get; set; } = 16;

@@ -1,3 +1,4 @@
+using Zephyr.Alignment.Aif;
 using Zephyr.Alignment.Dpo;
 using Zephyr.Alignment.Sft;
 
@@ -20,6 +21,13 @@ internal sealed class RecipeOptions
 
     /// <summary>The dSFT options; <c>ModelPath</c> and <c>OutputDirectory</c> are set from the recipe.</summary>
     public SftOptions Sft { get; set; } = new();
+
+    /// <summary>
+    /// The optional AIF stage (the AIF package's options: prompts file, <c>IChatClient</c> generators, teacher). When its
+    /// <c>PromptsFile</c> is set, AIF runs between dSFT and dDPO into <c>{OutputDirectory}/aif</c>, and its
+    /// <c>train_prefs.parquet</c> is dDPO's training file. Default: not run (dDPO reads <c>Dpo:TrainFile</c>).
+    /// </summary>
+    public AifOptions Aif { get; set; } = new();
 
     /// <summary>The dDPO options; <c>ModelPath</c> (the dSFT model, also the reference) and <c>OutputDirectory</c> are set from the recipe.</summary>
     public DpoOptions Dpo { get; set; } = new();

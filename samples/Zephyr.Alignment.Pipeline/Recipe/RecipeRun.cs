@@ -51,6 +51,32 @@ internal static class RecipeRun
         dpo.TrainFile = dpo.TrainFile is null ? null : Beside(dpo.TrainFile);
         dpo.EvalFile = dpo.EvalFile is null ? null : Beside(dpo.EvalFile);
         dpo.OutputDirectory = Path.Combine(output, StageNames.DsftDdpo);
+        bool runAif = !string.IsNullOrWhiteSpace(recipe.Aif.PromptsFile);
+        if (runAif)
+        {
+            recipe.Aif.PromptsFile = Beside(recipe.Aif.PromptsFile);
+            recipe.Aif.OutputDirectory = Path.Combine(output, StageNames.Aif);
+            foreach (var generator in recipe.Aif.Generators.Where(g => g.ModelPath is not null))
+            {
+                // A generator may be the dSFT model of this very run.
+                generator.ModelPath = generator.ModelPath == "dsft" ? sft.OutputDirectory : Beside(generator.ModelPath!);
+            }
+
+            if (recipe.Aif.Teacher.ModelPath is { } teacherPath)
+            {
+                recipe.Aif.Teacher.ModelPath = Beside(teacherPath);
+            }
+        }
+        else if (dpo.TrainFile is null)
+        {
+            failures.Add("Recipe:Dpo:TrainFile must name the preference file (e.g. ultrafeedback_binarized train_prefs), or Recipe:Aif:PromptsFile must be set to make one.");
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException("Recipe", typeof(RecipeOptions), failures);
+        }
+
         foreach (var stage in new Training.TrainingOptions[] { sft, dpo })
         {
             stage.ResumeFromCheckpoint = resume ? "latest" : stage.ResumeFromCheckpoint;
@@ -70,6 +96,12 @@ internal static class RecipeRun
                 TrainingResult result = await trainer.TrainAsync(cancellationToken).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
                 progress.Finish(string.Create(CultureInfo.InvariantCulture, $"{result.GlobalStep} steps, loss {result.Metrics.GetValueOrDefault(MetricNames.Loss):0.000}; model in {result.OutputDirectory}"));
+            }
+
+            if (runAif)
+            {
+                Aif.Running.AifSummary aif = await RecipeAif.RunAsync(recipe.Aif, device, console, loggers, cancellationToken).ConfigureAwait(false);
+                dpo.TrainFile = aif.ParquetFile;
             }
 
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Zephyr.Alignment.Aif.Binarization;
 using Zephyr.Alignment.Aif.Judging;
+using Zephyr.Alignment.Aif.Running;
 using Zephyr.Alignment.Pipeline.World;
 
 namespace Zephyr.Alignment.Pipeline.Stages;
@@ -10,6 +11,8 @@ namespace Zephyr.Alignment.Pipeline.Stages;
 /// several temperatures and the base model, standing in for UltraFeedback's pool of models), the teacher rates each answer
 /// on the four aspects through <see cref="IPreferenceJudge"/>, and <see cref="PreferenceBinarizer"/> keeps the best as
 /// <c>chosen</c> and a seeded-random other one as <c>rejected</c>. The held-out <c>test_prefs</c> split is built the same way.
+/// Generation is batched on the local models (the AIF runner's <c>IChatClient</c> path answers one prompt at a time, which
+/// the CPU budget of the mini run cannot afford); judging, scores, binarization and both output files are the AIF package's.
 /// </summary>
 internal static class AifStage
 {
@@ -58,7 +61,8 @@ internal static class AifStage
         var train = new List<BinarizedPreference>();
         var test = new List<BinarizedPreference>();
         var dropped = new Dictionary<string, int>(StringComparer.Ordinal);
-        var scoredLines = new List<object>();
+        var scoredTrain = new List<byte[]>();
+        var scoredTest = new List<byte[]>();
         var generatorScores = generators.ToDictionary(g => g.Name, _ => new List<double>());
         int empty = 0;
         var heldOut = context.Splits.TestPrefs.Select(t => t.Prompt).ToHashSet(StringComparer.Ordinal);
@@ -86,10 +90,12 @@ internal static class AifStage
                 generatorScores[candidate.Candidate.Generator].Add(candidate.Score!.Value);
             }
 
-            scoredLines.Add(ScoredLine(scored, isTest ? "test_prefs" : "train_prefs", result));
+            // scored.jsonl in the format of the AIF runner (zephyr aif): every candidate, its ratings and rationales.
+            (isTest ? scoredTest : scoredTrain).Add(ScoredFile.ToLine(new ScoredPromptRecord(i, scored, [])));
         }
 
-        JsonLinesFile.Write(Path.Combine(output, "scored.jsonl"), scoredLines);
+        JsonLinesFile.WriteBytes(Path.Combine(output, AifRunner.ScoredFileName), scoredTrain);
+        JsonLinesFile.WriteBytes(Path.Combine(output, "test_prefs." + AifRunner.ScoredFileName), scoredTest);
         if (train.Count == 0 || test.Count == 0)
         {
             throw new InvalidOperationException(
@@ -114,20 +120,4 @@ internal static class AifStage
             $"{summary.Prompts} prompts → {summary.TrainPairs} train_prefs + {summary.TestPairs} test_prefs pairs, {dropped.Values.Sum()} dropped; mean score chosen {summary.MeanChosen:0.00}, rejected {summary.MeanRejected:0.00}"));
         return summary;
     }
-
-    private static object ScoredLine(ScoredPrompt scored, string split, BinarizationResult result) => new
-    {
-        prompt_id = scored.PromptId,
-        prompt = scored.Prompt,
-        split,
-        dropped = result.DropReason?.ToString(),
-        candidates = scored.Candidates.Select(c => new
-        {
-            generator = c.Candidate.Generator,
-            completion = c.Candidate.Completion,
-            score = c.Score,
-            ratings = c.Judgement.Ratings.ToDictionary(r => r.Aspect.ToWireName(), r => new { rating = r.Rating, rationale = r.Rationale }),
-            failures = c.Judgement.Failures.Select(f => new { aspect = f.Aspect.ToWireName(), reason = f.Reason, raw = f.RawAnswer, attempts = f.Attempts }),
-        }),
-    };
 }

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using Zephyr.Alignment.Aif.Judging;
+using Zephyr.Alignment.Aif.Running;
 using Zephyr.Alignment.Dpo.Data;
 using Zephyr.Alignment.Models;
 using Zephyr.Alignment.Pipeline.Stages;
@@ -74,18 +76,19 @@ public sealed class MiniZephyrQuickRunTests(QuickRunFixture run) : IClassFixture
             Assert.Equal(parquetRows, jsonRows);
         }
 
-        string[] scored = File.ReadAllLines(run.Path("aif", "scored.jsonl"));
-        Assert.Equal(48 + 16, scored.Length); // appsettings.quick.json: AifPrompts + TestPrefPrompts
-        Assert.All(scored, line =>
+        // The AIF runner's scored.jsonl format (Aif's ScoredFile reads it back): train prompts, and the held-out ones beside.
+        IReadOnlyList<ScoredPromptRecord> train = ScoredFile.ReadAndRepair(run.Path("aif", "scored.jsonl"), ScoreAggregation.Mean, out int discarded);
+        IReadOnlyList<ScoredPromptRecord> test = ScoredFile.ReadAndRepair(run.Path("aif", "test_prefs.scored.jsonl"), ScoreAggregation.Mean, out _);
+        Assert.Equal(0, discarded);
+        Assert.Equal((48, 16), (train.Count, test.Count)); // appsettings.quick.json: AifPrompts, TestPrefPrompts
+        Assert.All(train.Concat(test), record =>
         {
-            using JsonDocument record = JsonDocument.Parse(line);
-            JsonElement candidates = record.RootElement.GetProperty("candidates");
-            Assert.Equal(4, candidates.GetArrayLength()); // three dSFT temperatures and the base model
-            foreach (JsonElement candidate in candidates.EnumerateArray())
+            Assert.Equal(4, record.Prompt.Candidates.Count); // three dSFT temperatures and the base model
+            Assert.All(record.Prompt.Candidates, c =>
             {
-                Assert.Equal(4, candidate.GetProperty("ratings").EnumerateObject().Count());
-                Assert.InRange(candidate.GetProperty("score").GetDouble(), 1, 5);
-            }
+                Assert.Equal(4, c.Judgement.Ratings.Count);
+                Assert.InRange(c.Score!.Value, 1, 5);
+            });
         });
     }
 
