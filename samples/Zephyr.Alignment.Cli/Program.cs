@@ -5,7 +5,7 @@ using Zephyr.Alignment.Models;
 
 // The zephyr tool. Exit codes: 0 success, 1 unexpected failure, 2 bad input (usage, missing file or folder,
 // malformed line, invalid checkpoint). Errors are one line on stderr; never a stack trace.
-var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Face Llama/Mistral checkpoints (Zephyr.Alignment).")
+var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Face Llama-family checkpoints (Llama, Mistral, Qwen2/3, SmolLM3) (Zephyr.Alignment).")
 {
     GenerateCommand.Create(),
     LogProbsCommand.Create(),

@@ -4,7 +4,7 @@ using Zephyr.Alignment.Models;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the Hugging Face Llama/Mistral model loader.</summary>
+/// <summary>Registers the Hugging Face Llama-family model loader (Llama, Mistral, Qwen2, Qwen3, SmolLM3).</summary>
 public static class ModelsZephyrAlignmentBuilderExtensions
 {
     /// <summary>

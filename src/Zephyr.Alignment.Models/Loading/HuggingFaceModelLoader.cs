@@ -4,7 +4,7 @@ using Zephyr.Alignment.Runtime;
 
 namespace Zephyr.Alignment.Models;
 
-/// <summary>Loads Llama/Mistral checkpoint folders (<see cref="PretrainedModel.Load"/>) as <see cref="IPolicyModel"/>s.</summary>
+/// <summary>Loads Llama-family checkpoint folders (Llama, Mistral, Qwen2, Qwen3, SmolLM3) (<see cref="PretrainedModel.Load"/>) as <see cref="IPolicyModel"/>s.</summary>
 /// <param name="logger">Receives the CPU fall-back warning when CUDA is requested, unavailable and fall-back is allowed.</param>
 public sealed partial class HuggingFaceModelLoader(ILogger<HuggingFaceModelLoader>? logger = null) : IPolicyModelLoader
 {

@@ -9,12 +9,18 @@ namespace Zephyr.Alignment.Models;
 /// each shared by <c>num_attention_heads / num_key_value_heads</c> query heads (<c>repeat_kv</c>), rotary embeddings on
 /// queries and keys, and one attention path: <c>scaled_dot_product_attention</c> with an explicit additive mask.
 /// </summary>
+/// <remarks>
+/// The variants are options, as in transformers' modular files: q/k/v and o biases (<see cref="TransformerConfig.QueryKeyValueBias"/>,
+/// <see cref="TransformerConfig.OutputBias"/>; Qwen2 has the first only), Qwen3's per-head RMSNorm of queries and keys before RoPE
+/// (<c>q_norm</c>, <c>k_norm</c>), and SmolLM3's NoPE layers, which skip the rotation.
+/// </remarks>
 internal sealed class Attention : nn.Module
 {
     private readonly int headCount;
     private readonly int keyValueHeadCount;
     private readonly int headDim;
     private readonly double dropout;
+    private readonly bool usesRope;
 
     [ComponentName(Name = "q_proj")]
     private readonly Projection queryProjection;
@@ -28,18 +34,31 @@ internal sealed class Attention : nn.Module
     [ComponentName(Name = "o_proj")]
     private readonly Projection outputProjection;
 
-    public Attention(TransformerConfig config, ModelPlacement placement)
+    [ComponentName(Name = "q_norm")]
+    private readonly RmsNorm? queryNorm;
+
+    [ComponentName(Name = "k_norm")]
+    private readonly RmsNorm? keyNorm;
+
+    public Attention(TransformerConfig config, int layerIndex, ModelPlacement placement)
         : base(nameof(Attention))
     {
         headCount = config.NumAttentionHeads;
         keyValueHeadCount = config.ResolvedNumKeyValueHeads;
         headDim = config.ResolvedHeadDim;
         dropout = config.AttentionDropout ?? 0.0;
-        bool bias = config.AttentionBias ?? false;
+        usesRope = config.LayerUsesRope(layerIndex);
+        bool bias = config.QueryKeyValueBias;
         queryProjection = new Projection("q_proj", config.HiddenSize, (long)headCount * headDim, bias, placement);
         keyProjection = new Projection("k_proj", config.HiddenSize, (long)keyValueHeadCount * headDim, bias, placement);
         valueProjection = new Projection("v_proj", config.HiddenSize, (long)keyValueHeadCount * headDim, bias, placement);
-        outputProjection = new Projection("o_proj", (long)headCount * headDim, config.HiddenSize, bias, placement);
+        outputProjection = new Projection("o_proj", (long)headCount * headDim, config.HiddenSize, config.OutputBias, placement);
+        if (config.UsesQueryKeyNorm)
+        {
+            queryNorm = new RmsNorm("q_norm", headDim, config.RmsNormEps, placement);
+            keyNorm = new RmsNorm("k_norm", headDim, config.RmsNormEps, placement);
+        }
+
         RegisterComponents();
     }
 
@@ -56,12 +75,24 @@ internal sealed class Attention : nn.Module
         long batch = hidden.shape[0];
         long length = hidden.shape[1];
 
-        Tensor queries = queryProjection.forward(hidden).view(batch, length, headCount, headDim).transpose(1, 2); // [B, h, T, d]
-        Tensor keys = keyProjection.forward(hidden).view(batch, length, keyValueHeadCount, headDim).transpose(1, 2); // [B, kv, T, d]
+        Tensor queries = queryProjection.forward(hidden).view(batch, length, headCount, headDim); // [B, T, h, d]
+        Tensor keys = keyProjection.forward(hidden).view(batch, length, keyValueHeadCount, headDim); // [B, T, kv, d]
         Tensor values = valueProjection.forward(hidden).view(batch, length, keyValueHeadCount, headDim).transpose(1, 2); // [B, kv, T, d]
+        if (queryNorm is not null && keyNorm is not null)
+        {
+            // Qwen3: RMSNorm over each head's d features, before RoPE.
+            queries = queryNorm.forward(queries);
+            keys = keyNorm.forward(keys);
+        }
 
-        queries = RotaryEmbedding.Apply(queries, cos, sin);
-        keys = RotaryEmbedding.Apply(keys, cos, sin);
+        queries = queries.transpose(1, 2); // [B, h, T, d]
+        keys = keys.transpose(1, 2); // [B, kv, T, d]
+        if (usesRope)
+        {
+            queries = RotaryEmbedding.Apply(queries, cos, sin);
+            keys = RotaryEmbedding.Apply(keys, cos, sin);
+        }
+
         if (cache is not null)
         {
             (keys, values) = cache.Append(keys, values); // [B, kv, S, d]

@@ -6,8 +6,10 @@ using static TorchSharp.torch;
 namespace Zephyr.Alignment.Models;
 
 /// <summary>
-/// A Llama or Mistral decoder-only language model (Hugging Face's <c>LlamaForCausalLM</c> / <c>MistralForCausalLM</c>):
-/// token embeddings, <see cref="TransformerConfig.NumHiddenLayers"/> pre-norm decoder layers, a final RMSNorm and the LM head.
+/// A Llama-family decoder-only language model (Hugging Face's <c>LlamaForCausalLM</c>, <c>MistralForCausalLM</c>,
+/// <c>Qwen2ForCausalLM</c>, <c>Qwen3ForCausalLM</c>, <c>SmolLM3ForCausalLM</c>): token embeddings,
+/// <see cref="TransformerConfig.NumHiddenLayers"/> pre-norm decoder layers, a final RMSNorm and the LM head. The variants
+/// differ only by the options <see cref="TransformerConfig"/> resolves.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -33,7 +35,7 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
         Config = config;
         body = new DecoderStack(config, placement);
         lmHead = config.ResolvedTieWordEmbeddings ? null : new Projection("lm_head", config.HiddenSize, config.VocabSize, hasBias: false, placement);
-        rotary = new RotaryEmbedding(config.ResolvedHeadDim, config.ResolvedRopeTheta);
+        rotary = new RotaryEmbedding(config);
         RegisterComponents();
     }
 
@@ -166,10 +168,20 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
         Tensor hidden = body.EmbedTokens.forward(ids); // [B, T, H]
         var (cos, sin) = rotary.Angles(positions, hidden.dtype); // [B, T, d]
-        Tensor mask = AttentionMask.Build(attentionMask, batch, length, pastLength, Config.EffectiveSlidingWindow, hidden.dtype, device); // [B, 1, T, S]
+
+        // One mask per distinct window: Qwen-style configs mix full and sliding layers.
+        var masks = new Dictionary<int, Tensor>();
         for (int i = 0; i < body.Layers.Count; i++)
         {
-            hidden = body.Layers[i].Forward(hidden, cos, sin, mask, cache?[i]);
+            DecoderLayer layer = body.Layers[i];
+            int windowKey = layer.SlidingWindow ?? 0;
+            if (!masks.TryGetValue(windowKey, out Tensor? mask))
+            {
+                mask = AttentionMask.Build(attentionMask, batch, length, pastLength, layer.SlidingWindow, hidden.dtype, device); // [B, 1, T, S]
+                masks[windowKey] = mask;
+            }
+
+            hidden = layer.Forward(hidden, cos, sin, mask, cache?[i]);
         }
 
         if (logitsToKeep > 0 && logitsToKeep < length)

@@ -7,6 +7,9 @@ namespace Zephyr.Alignment.Models;
 /// <summary>One pre-norm decoder layer: <c>x + attn(norm(x))</c>, then <c>h + mlp(norm(h))</c>.</summary>
 internal sealed class DecoderLayer : nn.Module
 {
+    private readonly TransformerConfig config;
+    private readonly int layerIndex;
+
     [ComponentName(Name = "input_layernorm")]
     private readonly RmsNorm inputNorm;
 
@@ -19,15 +22,23 @@ internal sealed class DecoderLayer : nn.Module
     [ComponentName(Name = "mlp")]
     private readonly Mlp mlp;
 
-    public DecoderLayer(TransformerConfig config, ModelPlacement placement)
+    public DecoderLayer(TransformerConfig config, int layerIndex, ModelPlacement placement)
         : base(nameof(DecoderLayer))
     {
+        this.config = config;
+        this.layerIndex = layerIndex;
         inputNorm = new RmsNorm("input_layernorm", config.HiddenSize, config.RmsNormEps, placement);
-        selfAttention = new Attention(config, placement);
+        selfAttention = new Attention(config, layerIndex, placement);
         postAttentionNorm = new RmsNorm("post_attention_layernorm", config.HiddenSize, config.RmsNormEps, placement);
         mlp = new Mlp(config, placement);
         RegisterComponents();
     }
+
+    /// <summary>
+    /// This layer's attention window (<see cref="TransformerConfig.SlidingWindowOfLayer"/>); null for full causal attention.
+    /// Read from the config at each call, so a changed <see cref="TransformerConfig.SlidingWindow"/> takes effect.
+    /// </summary>
+    public int? SlidingWindow => config.SlidingWindowOfLayer(layerIndex);
 
     /// <summary><c>[B, T, H]</c> → <c>[B, T, H]</c>; see <see cref="Attention.Forward"/> for the other arguments.</summary>
     public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)

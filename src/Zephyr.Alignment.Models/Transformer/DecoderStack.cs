@@ -24,7 +24,7 @@ internal sealed class DecoderStack : nn.Module
         layers = new ModuleList<DecoderLayer>();
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            layers.Add(new DecoderLayer(config, placement));
+            layers.Add(new DecoderLayer(config, i, placement));
         }
 
         norm = new RmsNorm("norm", config.HiddenSize, config.RmsNormEps, placement);

@@ -30,9 +30,10 @@ public sealed class LoadErrorTests
 
     [Theory]
     [InlineData("model_type", "\"gpt2\"", "model_type 'gpt2'")]
-    [InlineData("architectures", "[\"Qwen2ForCausalLM\"]", "Architecture 'Qwen2ForCausalLM'")]
-    [InlineData("rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": 8.0}", "rope_scaling type 'llama3'")]
-    [InlineData("rope_scaling", "{\"type\": \"linear\", \"factor\": 2.0}", "rope_scaling type 'linear'")]
+    [InlineData("architectures", "[\"Qwen3MoeForCausalLM\"]", "Architecture 'Qwen3MoeForCausalLM'")]
+    [InlineData("rope_scaling", "{\"rope_type\": \"longrope\", \"factor\": 8.0}", "rope_scaling type 'longrope'")]
+    [InlineData("rope_scaling", "{\"type\": \"su\", \"factor\": 2.0}", "rope_scaling type 'su'")]
+    [InlineData("rope_parameters", "{\"rope_type\": \"proportional\", \"rope_theta\": 10000.0}", "rope_parameters type 'proportional'")]
     [InlineData("hidden_act", "\"gelu\"", "hidden_act 'gelu'")]
     [InlineData("num_key_value_heads", "3", "not a multiple")]
     public void Unsupported_config_is_a_clear_error_naming_the_value_and_file(string key, string json, string expectedText)

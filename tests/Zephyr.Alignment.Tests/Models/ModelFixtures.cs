@@ -9,7 +9,10 @@ namespace Zephyr.Alignment.Tests.Models;
 /// <summary>Paths and expected values of the tiny model fixtures (see Fixtures/tiny-*/PROVENANCE.md).</summary>
 internal static class ModelFixtures
 {
-    public static readonly string[] All = ["tiny-llama", "tiny-llama-tied", "tiny-llama-bf16-sharded", "tiny-mistral"];
+    /// <summary>The Llama-family variants of Fixtures/model-variants (RoPE scaling, Qwen2, Qwen3, SmolLM3).</summary>
+    public static readonly string[] Variants = ["tiny-llama3-rope", "tiny-llama-yarn", "tiny-qwen2", "tiny-qwen3", "tiny-smollm3"];
+
+    public static readonly string[] All = ["tiny-llama", "tiny-llama-tied", "tiny-llama-bf16-sharded", "tiny-mistral", .. Variants];
 
     public static TheoryData<string> Names => new(All);
 
