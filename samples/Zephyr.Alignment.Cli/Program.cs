@@ -4,14 +4,16 @@ using Zephyr.Alignment.Cli.Commands;
 using Zephyr.Alignment.Models;
 
 // The zephyr tool. Exit codes: 0 success, 1 unexpected failure, 2 bad input (usage, missing file or folder,
-// malformed line, invalid checkpoint). Errors are one line on stderr; never a stack trace.
-var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Face Llama-family checkpoints (Llama, Mistral, Qwen2/3, SmolLM3) (Zephyr.Alignment).")
+// malformed line, invalid checkpoint), 130 cancelled. Errors are one line on stderr; never a stack trace.
+var root = new RootCommand("zephyr: generate, score and tokenize with Hugging Face Llama-family checkpoints (Llama, Mistral, Qwen2/3, SmolLM3); train with dSFT and dDPO; build AIF preference data; serve a model (Zephyr.Alignment).")
 {
     GenerateCommand.Create(),
     LogProbsCommand.Create(),
     TokenizeCommand.Create(),
     SftCommand.Create(),
     DpoCommand.Create(),
+    AifCommand.Create(),
+    ServeCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);

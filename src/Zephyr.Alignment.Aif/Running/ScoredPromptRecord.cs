@@ -3,12 +3,6 @@ using Zephyr.Alignment.Aif.Judging;
 
 namespace Zephyr.Alignment.Aif.Running;
 
-/// <summary>A completion a generator failed to write, kept in <c>scored.jsonl</c>.</summary>
-/// <param name="Generator">The generator's name.</param>
-/// <param name="Sample">The sample number.</param>
-/// <param name="Error">What went wrong.</param>
-public sealed record GenerationFailure(string Generator, int Sample, string Error);
-
 /// <summary>One line of <c>scored.jsonl</c>: a finished prompt with every candidate, its ratings, and all failures.</summary>
 /// <param name="Index">The prompt's position in the prompts file.</param>
 /// <param name="Prompt">The prompt with its scored candidates.</param>

@@ -242,8 +242,8 @@ public sealed class LocalChatClient : IChatClient
         await _queue.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Decode everything so far and send what is new, holding back an incomplete UTF-8 character (U+FFFD)
-            // and any tail that could still become a stop sequence.
+            // Decode everything so far and send what is new, holding back undecodable bytes (U+FFFD) and any tail
+            // that could still become a stop sequence, so the updates add up to exactly the whole response's text.
             var generated = new List<int>();
             int sent = 0;
             bool stopped = false;
@@ -253,7 +253,16 @@ public sealed class LocalChatClient : IChatClient
                 generated.Add(id);
                 (string text, stopped) = Finish(_tokenizer.Decode(generated, skipSpecialTokens: true), generation.StopStrings);
                 int ready = stopped ? text.Length : Math.Max(sent, text.Length - holdBack);
-                if (ready > sent && !text[..ready].EndsWith('\uFFFD'))
+
+                // Text from the first U+FFFD on may still change (an incomplete or invalid UTF-8 sequence decodes
+                // differently once more bytes arrive), so it waits; a valid prefix never changes.
+                int unstable = text.IndexOf('\uFFFD', sent);
+                if (unstable >= 0)
+                {
+                    ready = Math.Min(ready, unstable);
+                }
+
+                if (ready > sent)
                 {
                     yield return Update(text[sent..ready]);
                     sent = ready;

@@ -7,12 +7,18 @@ using Zephyr.Alignment.Tokenization;
 
 namespace Zephyr.Alignment.Tests.Models;
 
-public sealed class LocalChatClientTests : IDisposable
+/// <summary>One loaded tiny model for the class.</summary>
+public sealed class TinyChatClientFixture : IDisposable
+{
+    public LocalChatClient Client { get; } = LocalChatClient.Load(TestPaths.Fixture("tiny-llama"), new LocalChatClientOptions { ModelId = "tiny", Defaults = new GenerationOptions { MaxNewTokens = 12 } });
+
+    public void Dispose() => Client.Dispose();
+}
+
+public sealed class LocalChatClientTests(TinyChatClientFixture fixture) : IClassFixture<TinyChatClientFixture>
 {
     private static readonly string Folder = TestPaths.Fixture("tiny-llama");
-    private readonly LocalChatClient _client = LocalChatClient.Load(Folder, new LocalChatClientOptions { ModelId = "tiny", Defaults = new GenerationOptions { MaxNewTokens = 12 } });
-
-    public void Dispose() => _client.Dispose();
+    private readonly LocalChatClient _client = fixture.Client;
 
     [Fact]
     public async Task A_greedy_response_is_the_generator_output_of_the_templated_prompt_decoded_without_special_tokens()
