@@ -45,4 +45,11 @@ internal static partial class DpoLog
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Loss {Loss} with beta {Beta}")]
     public static partial void LossChosen(ILogger logger, string loss, double beta);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "Dropout is off for training (DisableDropout, as TRL's disable_dropout)")]
+    public static partial void DropoutDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Warning,
+        Message = "DisableDropout is true but the policy ({Policy}) cannot switch its dropout off (IConfigurableDropout); any dropout it has stays active")]
+    public static partial void DropoutNotConfigurable(ILogger logger, string policy);
 }

@@ -23,8 +23,10 @@ namespace Zephyr.Alignment.Dpo;
 /// <item><c>mean_token_accuracy</c>: the fraction of chosen completion tokens that are the argmax of their logits;</item>
 /// <item><c>num_tokens</c>: the running total of real (non-padding) tokens, as a count.</item>
 /// </list>
+/// <para>Losses with state (the legacy <c>bco_pair</c>'s running mean), alone or inside a <see cref="Losses.CombinedLoss"/>,
+/// are checkpointed through <see cref="ICheckpointState"/>, their keys prefixed by their position (<c>0.running_mean</c>).</para>
 /// </remarks>
-public sealed class DpoObjective : ITrainingObjective<DpoBatch>
+public sealed class DpoObjective : ITrainingObjective<DpoBatch>, ICheckpointState
 {
     /// <summary>Completion positions whose full-vocabulary statistics are computed at once (bounds the memory of the metrics).</summary>
     private const long MetricChunkRows = 1024;
@@ -46,6 +48,44 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>
 
     /// <summary>The preference loss.</summary>
     public ILossFunction Loss => loss;
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> SaveState()
+    {
+        var state = new Dictionary<string, double>(StringComparer.Ordinal);
+        int index = 0;
+        foreach (ICheckpointState part in StatefulParts(loss))
+        {
+            foreach (var (key, value) in part.SaveState())
+            {
+                state[string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{index}.{key}")] = value;
+            }
+
+            index++;
+        }
+
+        return state;
+    }
+
+    /// <inheritdoc />
+    public void LoadState(IReadOnlyDictionary<string, double> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int index = 0;
+        foreach (ICheckpointState part in StatefulParts(loss))
+        {
+            string prefix = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{index}.");
+            part.LoadState(state.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value, StringComparer.Ordinal));
+            index++;
+        }
+    }
+
+    private static IEnumerable<ICheckpointState> StatefulParts(ILossFunction loss) => loss switch
+    {
+        ICheckpointState stateful => [stateful],
+        Losses.CombinedLoss combined => combined.Terms.SelectMany(term => StatefulParts(term.Loss)),
+        _ => [],
+    };
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The batch has no precomputed reference log-probs and there is no live reference.</exception>

@@ -105,7 +105,8 @@ public class DpoOptions : TrainingOptions
     /// <summary>
     /// Label smoothing ε (<c>label_smoothing</c>): the assumed probability that a preference label is flipped, read by the
     /// <c>robust</c>, <c>exo_pair</c>, <c>aot</c> and <c>aot_unpaired</c> losses (and by legacy <c>sigmoid</c>, conservative
-    /// DPO). In [0, 0.5). Default: 0.
+    /// DPO). In [0, 0.5). Default: 0. A nonzero value with only loss types that ignore it is a validation error, never
+    /// silently dropped (current TRL's <c>sigmoid</c> ignores it: use <c>robust</c>, or <see cref="LegacyLosses"/> for cDPO).
     /// </summary>
     public double LabelSmoothing { get; set; }
 
@@ -115,6 +116,14 @@ public class DpoOptions : TrainingOptions
     /// Default: <see langword="false"/> (current TRL).
     /// </summary>
     public bool LegacyLosses { get; set; }
+
+    /// <summary>
+    /// Switch the policy's dropout off for training (<c>disable_dropout</c>), as TRL does by default: with dropout the
+    /// policy's log-probs are noisy while the reference's are not, which biases the rewards. The policy stays in training
+    /// mode and gets its dropout back when training ends; it needs <see cref="IConfigurableDropout"/> (the Llama/Mistral
+    /// models have it; for others a Warning says dropout stays as it is). Default: <see langword="true"/>.
+    /// </summary>
+    public bool DisableDropout { get; set; } = true;
 
     // ---- Reference ----
 

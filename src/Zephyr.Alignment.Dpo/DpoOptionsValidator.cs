@@ -70,6 +70,17 @@ public sealed class DpoOptionsValidator : IValidateOptions<DpoOptions>
             }
         }
 
+        IReadOnlyList<string> smoothing = options.LegacyLosses ? DpoLosses.LegacyLabelSmoothingNames : DpoLosses.LabelSmoothingNames;
+        // Only for a valid ε and known types, so one mistake gives one message.
+        if (options.LabelSmoothing > 0 && options.LabelSmoothing < 0.5
+            && options.EffectiveLossTypes.All(t => known.Contains(t, StringComparer.Ordinal))
+            && !options.EffectiveLossTypes.Any(t => smoothing.Contains(t, StringComparer.Ordinal)))
+        {
+            failures.Add(Invariant(
+                $"LabelSmoothing is {options.LabelSmoothing} but LossType {string.Join(", ", options.EffectiveLossTypes)} ignores it ") +
+                $"(read by {string.Join(", ", smoothing)}{(options.LegacyLosses ? "" : "; conservative DPO is sigmoid with LegacyLosses = true")}); set LabelSmoothing to 0 or choose a loss that uses it.");
+        }
+
         if (options.LegacyLosses && options.EffectiveLossTypes.Count > 1 && options.EffectiveLossTypes.Contains(DpoLossNames.Ipo))
         {
             failures.Add("LossType: legacy ipo cannot be combined with other loss types (TRL <= 0.28 normalised every type by length then); use LegacyLosses = false.");

@@ -266,7 +266,37 @@ public sealed class DpoTrainer : ITrainer, IDisposable
     {
         PrepareModels(cancellationToken);
         TrainingLoop<DpoBatch> loop = CreateLoop();
-        TrainingResult result = loop.Run(cancellationToken);
+        TrainingResult result;
+        IConfigurableDropout? dropout = null;
+        bool dropoutWas = false;
+        if (options.DisableDropout)
+        {
+            dropout = policy!.GetService(typeof(IConfigurableDropout)) as IConfigurableDropout;
+            if (dropout is null)
+            {
+                DpoLog.DropoutNotConfigurable(logger, policy.GetType().Name);
+            }
+            else
+            {
+                dropoutWas = dropout.DropoutEnabled;
+                dropout.DropoutEnabled = false;
+                DpoLog.DropoutDisabled(logger);
+            }
+        }
+
+        try
+        {
+            result = loop.Run(cancellationToken);
+        }
+        finally
+        {
+            // The caller's model gets its dropout back, as it gets its training mode back from the loop.
+            if (dropout is not null)
+            {
+                dropout.DropoutEnabled = dropoutWas;
+            }
+        }
+
         if (result.GlobalStep < loop.TotalSteps)
         {
             // Cancelled: the loop's checkpoint holds the state to resume from; a final model would be a lie.

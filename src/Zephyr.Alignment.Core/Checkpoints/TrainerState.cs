@@ -47,6 +47,10 @@ internal sealed class TrainerState
     [JsonPropertyName("warmup_steps")]
     public long WarmupSteps { get; set; }
 
+    /// <summary>The peak learning rate; 0 in checkpoints written before it was recorded.</summary>
+    [JsonPropertyName("learning_rate")]
+    public double LearningRate { get; set; }
+
     [JsonPropertyName("last_learning_rate")]
     public double LastLearningRate { get; set; }
 
@@ -57,6 +61,10 @@ internal sealed class TrainerState
     /// <summary>The last logged metrics, returned by a resumed run that has nothing left to train.</summary>
     [JsonPropertyName("last_metrics")]
     public Dictionary<string, double> LastMetrics { get; set; } = [];
+
+    /// <summary>The objective's <see cref="ICheckpointState"/> snapshot, if it has one.</summary>
+    [JsonPropertyName("objective_state")]
+    public Dictionary<string, double> ObjectiveState { get; set; } = [];
 
     [JsonPropertyName("trainable_parameters")]
     public List<string> TrainableParameters { get; set; } = [];

@@ -44,4 +44,7 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "OverwriteOutputDirectory: deleted {Artefact}, left by an earlier run")]
     public static partial void ArtefactOverwritten(ILogger logger, string artefact);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Resuming from {Checkpoint} although {Change} (ResumeWithChangedSettings)")]
+    public static partial void ResumeSettingChanged(ILogger logger, string checkpoint, string change);
 }

@@ -120,7 +120,7 @@ public sealed class TrainingLoop<TBatch>(
         string? resumeFrom = ResolveResume(output);
         if (resumeFrom is not null)
         {
-            Resume(resumeFrom, parameters, optimizer, run);
+            Resume(resumeFrom, parameters, optimizer, run, warmup);
             TrainingLog.Resumed(logger, resumeFrom, run.Step);
         }
 
@@ -448,6 +448,8 @@ public sealed class TrainingLoop<TBatch>(
             Seed = options.Seed,
             LrSchedulerType = options.LrSchedulerType,
             WarmupSteps = warmup,
+            LearningRate = options.LearningRate,
+            ObjectiveState = objective is ICheckpointState stateful ? new Dictionary<string, double>(stateful.SaveState(), StringComparer.Ordinal) : [],
             LastLearningRate = run.LastLearningRate,
             Counts = new Dictionary<string, double>(run.Counts, StringComparer.Ordinal),
             LastMetrics = new Dictionary<string, double>(run.LastMetrics, StringComparer.Ordinal),
@@ -492,27 +494,53 @@ public sealed class TrainingLoop<TBatch>(
         return requested;
     }
 
-    private void Resume(string checkpoint, List<(string Name, Parameter Parameter)> parameters, AdamW optimizer, RunState run)
+    private void Resume(string checkpoint, List<(string Name, Parameter Parameter)> parameters, AdamW optimizer, RunState run, long warmup)
     {
         TrainerState state = CheckpointManager.ReadState(checkpoint);
-        var mismatches = new List<string>();
-        void Check<T>(string what, T saved, T current)
+        var changes = new List<string>();
+        void Check<T>(string what, T saved, T current, bool known = true)
         {
-            if (!EqualityComparer<T>.Default.Equals(saved, current))
+            if (known && !EqualityComparer<T>.Default.Equals(saved, current))
             {
-                mismatches.Add(string.Create(CultureInfo.InvariantCulture, $"{what} was {saved} and is now {current}"));
+                changes.Add(string.Create(CultureInfo.InvariantCulture, $"{what} was {saved} and is now {current}"));
             }
+        }
+
+        // The trainable parameters must match whatever the options say: the optimizer state is laid out by them.
+        string savedParameters = string.Join(",", state.TrainableParameters);
+        string currentParameters = string.Join(",", parameters.Select(p => p.Name));
+        if (savedParameters != currentParameters)
+        {
+            throw new InvalidOperationException(
+                $"Cannot resume from {checkpoint}: the trainable parameters differ from the checkpoint's. Resume with the model setup of the run that wrote it.");
         }
 
         Check("the number of training examples", state.TrainExamples, plan.ExampleCount);
         Check("PerDeviceTrainBatchSize", state.TrainBatchSize, plan.BatchSize);
         Check("GradientAccumulationSteps", state.GradientAccumulationSteps, plan.Accumulation);
         Check("Seed", state.Seed, options.Seed);
-        Check("the trainable parameters", string.Join(",", state.TrainableParameters), string.Join(",", parameters.Select(p => p.Name)));
-        if (mismatches.Count > 0)
+        Check("the total steps (MaxSteps or NumTrainEpochs)", state.MaxSteps, plan.TotalSteps);
+        Check("LrSchedulerType", state.LrSchedulerType, options.LrSchedulerType);
+        Check("the warmup steps (WarmupSteps or WarmupRatio)", state.WarmupSteps, warmup);
+        Check("LearningRate", state.LearningRate, options.LearningRate, known: state.LearningRate > 0);
+        if (changes.Count > 0)
         {
-            throw new InvalidOperationException(
-                $"Cannot resume exactly from {checkpoint}: {string.Join("; ", mismatches)}. Use the settings of the run that wrote it, or start a new run.");
+            if (!options.ResumeWithChangedSettings)
+            {
+                throw new InvalidOperationException(
+                    $"Cannot resume exactly from {checkpoint}: {string.Join("; ", changes)}. Use the settings of the run that wrote it, " +
+                    "set ResumeWithChangedSettings to continue anyway (the schedule and data order then follow the new settings), or start a new run.");
+            }
+
+            foreach (string change in changes)
+            {
+                TrainingLog.ResumeSettingChanged(logger, checkpoint, change);
+            }
+        }
+
+        if (objective is ICheckpointState stateful)
+        {
+            stateful.LoadState(state.ObjectiveState);
         }
 
         CheckpointManager.LoadParameters(checkpoint, policy, parameters);

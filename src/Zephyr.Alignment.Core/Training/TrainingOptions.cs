@@ -114,4 +114,15 @@ public class TrainingOptions
     /// Hugging Face's scripts do; see <see cref="OutputDirectoryGuard"/>. Default: false.
     /// </summary>
     public bool OverwriteOutputDirectory { get; set; }
+
+    /// <summary>
+    /// Lets a resume go on when the run's settings differ from the checkpoint's: the total steps (<see cref="MaxSteps"/>
+    /// or the epochs), <see cref="LrSchedulerType"/>, the warmup, <see cref="LearningRate"/>, or the batch layout
+    /// (<see cref="PerDeviceTrainBatchSize"/>, <see cref="GradientAccumulationSteps"/>, the number of training examples,
+    /// <see cref="Seed"/>). Each difference is then logged at Warning; the schedule is recomputed for the new settings
+    /// from the checkpoint's step on, and the data order follows the new layout, so the run no longer matches an
+    /// uninterrupted one. Without it such a resume is refused with the differences named. The trainable parameters must
+    /// match either way. Default: false.
+    /// </summary>
+    public bool ResumeWithChangedSettings { get; set; }
 }

@@ -31,6 +31,13 @@ public static class DpoLosses
     /// <summary>The loss types of TRL ≤ 0.28 (no <c>sigmoid_norm</c>).</summary>
     public static IReadOnlyList<string> LegacyNames { get; } = [.. Names.Where(n => n != DpoLossNames.SigmoidNorm)];
 
+    /// <summary>The current loss types that read <c>label_smoothing</c> ε; the others ignore it.</summary>
+    public static IReadOnlyList<string> LabelSmoothingNames { get; } =
+        [DpoLossNames.ExoPair, DpoLossNames.Robust, DpoLossNames.Aot, DpoLossNames.AotUnpaired];
+
+    /// <summary>The legacy (TRL ≤ 0.28) loss types that read ε: the current ones and <c>sigmoid</c> (conservative DPO).</summary>
+    public static IReadOnlyList<string> LegacyLabelSmoothingNames { get; } = [DpoLossNames.Sigmoid, .. LabelSmoothingNames];
+
     /// <summary>Creates one loss of current TRL.</summary>
     /// <param name="lossType">One of <see cref="Names"/>.</param>
     /// <param name="beta">β; finite and &gt; 0 (TRL default 0.1).</param>

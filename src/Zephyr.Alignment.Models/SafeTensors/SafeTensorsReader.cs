@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using System.Text;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -187,8 +188,21 @@ public sealed class SafeTensorsReader : IDisposable
         TensorBytes.Fill(destination, view);
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static (List<SafeTensorInfo> Tensors, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
     {
+        // Checked up front: System.Text.Json reports bad UTF-8 inside a name only when the name is read, as a bare
+        // InvalidOperationException.
+        try
+        {
+            StrictUtf8.GetCharCount(header);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new CheckpointException($"The safetensors header of '{path}' is not valid UTF-8 (byte {e.Index}).", path, null, e);
+        }
+
         JsonDocument document;
         try
         {
@@ -209,20 +223,28 @@ public sealed class SafeTensorsReader : IDisposable
             var tensors = new List<SafeTensorInfo>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (JsonProperty property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
+                foreach (JsonProperty property in document.RootElement.EnumerateObject())
                 {
-                    throw new CheckpointException($"The safetensors header of '{path}' lists '{property.Name}' twice.", path, property.Name);
-                }
+                    if (!seen.Add(property.Name))
+                    {
+                        throw new CheckpointException($"The safetensors header of '{path}' lists '{property.Name}' twice.", path, property.Name);
+                    }
 
-                if (property.Name == "__metadata__")
-                {
-                    ReadMetadata(path, property.Value, metadata);
-                    continue;
-                }
+                    if (property.Name == "__metadata__")
+                    {
+                        ReadMetadata(path, property.Value, metadata);
+                        continue;
+                    }
 
-                tensors.Add(ReadEntry(path, property.Name, property.Value, dataLength));
+                    tensors.Add(ReadEntry(path, property.Name, property.Value, dataLength));
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                // Valid UTF-8 can still escape to invalid UTF-16 ("\ud800"): the reader refuses the string when it is read.
+                throw new CheckpointException($"The safetensors header of '{path}' holds a string that is not valid text: {e.Message}", path, null, e);
             }
 
             CheckNoOverlap(path, tensors);
@@ -293,8 +315,10 @@ public sealed class SafeTensorsReader : IDisposable
             }
         }
 
+        // ValueKind first: TryGetInt64 throws, rather than answering false, on a string such as "0".
         if (!entry.TryGetProperty("data_offsets", out JsonElement offsets) || offsets.ValueKind != JsonValueKind.Array
             || offsets.GetArrayLength() != 2
+            || offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
             || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end))
         {
             throw Bad("the header entry has no 'data_offsets' pair of integers.");

@@ -62,6 +62,9 @@ internal sealed class Attention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Whether training-mode passes apply <c>attention_dropout</c>; see <see cref="IConfigurableDropout"/>.</summary>
+    public bool DropoutEnabled { get; set; } = true;
+
     /// <summary>Attends over the cached and new positions.</summary>
     /// <param name="hidden">Normalized hidden states <c>[B, T, H]</c>.</param>
     /// <param name="cos">Rotary cosines <c>[B, T, d]</c>.</param>
@@ -103,7 +106,7 @@ internal sealed class Attention : nn.Module
 
         // The default scale of scaled_dot_product_attention is 1/sqrt(d) with d = head_dim, as Llama uses.
         Tensor attended = nn.functional.scaled_dot_product_attention(
-            queries, expandedKeys, expandedValues, mask, p: training ? dropout : 0.0); // [B, h, T, d]
+            queries, expandedKeys, expandedValues, mask, p: training && DropoutEnabled ? dropout : 0.0); // [B, h, T, d]
         Tensor merged = attended.transpose(1, 2).reshape(batch, length, (long)headCount * headDim); // [B, T, h*d]
         return outputProjection.forward(merged).MoveToOuterDisposeScope();
     }

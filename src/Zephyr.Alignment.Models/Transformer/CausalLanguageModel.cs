@@ -19,7 +19,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IConfigurableDropout
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -56,6 +56,19 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
 
     /// <inheritdoc />
     public bool IsTraining => training;
+
+    /// <inheritdoc />
+    public bool DropoutEnabled
+    {
+        get => body.Layers.All(layer => layer.DropoutEnabled);
+        set
+        {
+            foreach (DecoderLayer layer in body.Layers)
+            {
+                layer.DropoutEnabled = value;
+            }
+        }
+    }
 
     /// <summary>
     /// Creates a model with random weights initialized as transformers does (normal with standard deviation

@@ -40,6 +40,13 @@ internal sealed class DecoderLayer : nn.Module
     /// </summary>
     public int? SlidingWindow => config.SlidingWindowOfLayer(layerIndex);
 
+    /// <summary>Whether training-mode passes apply dropout (attention dropout is the only one).</summary>
+    public bool DropoutEnabled
+    {
+        get => selfAttention.DropoutEnabled;
+        set => selfAttention.DropoutEnabled = value;
+    }
+
     /// <summary><c>[B, T, H]</c> → <c>[B, T, H]</c>; see <see cref="Attention.Forward"/> for the other arguments.</summary>
     public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor mask, LayerKeyValueCache? cache)
     {

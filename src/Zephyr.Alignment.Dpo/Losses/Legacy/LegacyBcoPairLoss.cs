@@ -1,4 +1,5 @@
 using TorchSharp;
+using Zephyr.Alignment.Training;
 using static TorchSharp.torch;
 
 namespace Zephyr.Alignment.Dpo.Losses.Legacy;
@@ -15,11 +16,12 @@ namespace Zephyr.Alignment.Dpo.Losses.Legacy;
 /// and updates it on every <see cref="PreferenceLoss.Compute"/>, <b>before</b> using it, exactly as TRL did: each
 /// call is one training step, so do not call it twice for one step (evaluation steps updated it too in TRL). The
 /// batch mean is rounded to float32 and the update runs in float32 arithmetic, as TRL's did. Use one instance per
-/// training run, <see cref="Reset"/> it to start over, and do not share it between threads.
+/// training run, <see cref="Reset"/> it to start over, and do not share it between threads. The moments are saved
+/// with every checkpoint and restored on resume (<see cref="ICheckpointState"/>), so a resumed run continues exactly.
 /// </para>
 /// </remarks>
 /// <param name="beta">β; finite and &gt; 0.</param>
-public sealed class LegacyBcoPairLoss(double beta) : PreferenceLoss(beta)
+public sealed class LegacyBcoPairLoss(double beta) : PreferenceLoss(beta), ICheckpointState
 {
     private const double InitialCount = 1e-24;
 
@@ -41,6 +43,26 @@ public sealed class LegacyBcoPairLoss(double beta) : PreferenceLoss(beta)
         RunningMean = 0.0;
         RunningVariance = 1.0;
         RunningCount = InitialCount;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> SaveState() => new Dictionary<string, double>
+    {
+        ["running_mean"] = RunningMean,
+        ["running_variance"] = RunningVariance,
+        ["running_count"] = RunningCount,
+    };
+
+    /// <inheritdoc />
+    public void LoadState(IReadOnlyDictionary<string, double> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        double Get(string key) => state.TryGetValue(key, out double value)
+            ? value
+            : throw new InvalidDataException($"The checkpoint has no '{key}' for the legacy bco_pair loss's running moments.");
+        RunningMean = Get("running_mean");
+        RunningVariance = Get("running_variance");
+        RunningCount = Get("running_count");
     }
 
     /// <inheritdoc />
