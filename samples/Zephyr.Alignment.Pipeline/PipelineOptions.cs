@@ -60,7 +60,7 @@ internal sealed class PipelineOptions
     /// <summary>Packed rows per pretraining and dSFT batch. Default: 16.</summary>
     public int BatchSize { get; set; } = 16;
 
-    /// <summary>Sampling temperatures of the dSFT model as AIF generators (each one is a generator). Default: none (appsettings.json lists 0.7, 1.0 and 1.3; a list in configuration adds to this one).</summary>
+    /// <summary>Sampling temperatures of the dSFT model as AIF generators (each one is a generator). Default: none (appsettings.json lists 0.5, 0.7, 0.9, 1.1, 1.3 and 1.5; a list in configuration adds to this one).</summary>
     public IList<double> SftGeneratorTemperatures { get; set; } = [];
 
     /// <summary>Sampling temperature of the base model as an AIF generator; 0 or less leaves it out. Default: 1.0.</summary>
@@ -72,8 +72,8 @@ internal sealed class PipelineOptions
     /// <summary>dDPO epochs over <c>train_prefs</c>. Default: 2.</summary>
     public double DpoEpochs { get; set; } = 2;
 
-    /// <summary>dDPO peak learning rate. Default: 1e-4.</summary>
-    public double DpoLearningRate { get; set; } = 1e-4;
+    /// <summary>dDPO peak learning rate. Default: 5e-5.</summary>
+    public double DpoLearningRate { get; set; } = 5e-5;
 
     /// <summary>Preference pairs per dDPO batch. Default: 16.</summary>
     public int DpoBatchSize { get; set; } = 16;

@@ -83,7 +83,7 @@ public sealed class MiniZephyrQuickRunTests(QuickRunFixture run) : IClassFixture
         Assert.Equal((48, 16), (train.Count, test.Count)); // appsettings.quick.json: AifPrompts, TestPrefPrompts
         Assert.All(train.Concat(test), record =>
         {
-            Assert.Equal(4, record.Prompt.Candidates.Count); // three dSFT temperatures and the base model
+            Assert.Equal(7, record.Prompt.Candidates.Count); // six dSFT temperatures and the base model
             Assert.All(record.Prompt.Candidates, c =>
             {
                 Assert.Equal(4, c.Judgement.Ratings.Count);
