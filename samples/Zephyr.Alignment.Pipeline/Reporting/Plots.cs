@@ -22,6 +22,8 @@ internal static class Plots
             AddLine(plot, MetricsLog.Read(layout.Stage(stage)), MetricNames.Loss, StageLabel(stage), Palette[color++]);
         }
 
+        // Losses fall, so the upper right is where the curves are not.
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         return Save(plot, path);
     }
 
@@ -45,6 +47,8 @@ internal static class Plots
             }
         }
 
+        // Reward margins and accuracies rise from 0, so the lower right is where the curves are not.
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         return Save(plot, path);
     }
 
@@ -124,8 +128,7 @@ internal static class Plots
         line.LegendText = label;
         line.Color = color;
         line.LineWidth = 2;
-        line.MarkerSize = 0;
-        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        line.MarkerSize = points.Count == 1 ? 6 : 0;
     }
 
     private static string Save(Plot plot, string path)
