@@ -105,8 +105,21 @@ internal static class Plots
         _ => name,
     };
 
+    private static bool fontsChecked;
+
     private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
+        if (!fontsChecked)
+        {
+            fontsChecked = true;
+
+            // ScottPlot draws text with the system's fonts (through SkiaSharp and fontconfig); without any, labels vanish.
+            if (SkiaSharp.SKFontManager.Default.FontFamilyCount == 0)
+            {
+                Console.Error.WriteLine("warning: no system fonts were found, so the plots will have no text; install one (e.g. apt-get install fonts-dejavu-core) and rerun with --resume.");
+            }
+        }
+
         var plot = new Plot();
         plot.Title(title, size: 18);
         plot.XLabel(xLabel, size: 14);
