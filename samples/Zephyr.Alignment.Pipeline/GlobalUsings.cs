@@ -1,0 +1,2 @@
+global using Zephyr.Alignment;
+global using Zephyr.Alignment.Training;
