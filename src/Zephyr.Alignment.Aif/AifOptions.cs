@@ -37,6 +37,15 @@ public sealed class AifOptions
     /// <summary>The output folder: <c>scored.jsonl</c>, <c>train_prefs.parquet</c>, <c>train_prefs.jsonl</c>, <c>aif-run.json</c>. Default <c>aif-out</c>.</summary>
     public string OutputDirectory { get; set; } = "aif-out";
 
+    /// <summary>
+    /// Lets a run replace an earlier AIF run in <see cref="OutputDirectory"/> (Hugging Face's <c>overwrite_output_dir</c>;
+    /// the CLI accepts both names): its artefacts (<c>scored.jsonl</c>, <c>train_prefs.parquet</c>,
+    /// <c>train_prefs.jsonl</c>, <c>aif-run.json</c>) are deleted before anything new is written, each logged at
+    /// Warning; other files in the folder are left alone. Default false: a run with the same prompts and settings
+    /// resumes the earlier one, any other run is refused. While true, every run starts over (nothing is resumed).
+    /// </summary>
+    public bool OverwriteOutputDirectory { get; set; }
+
     /// <summary>Seeds the generators' sampling and the random <c>rejected</c> pick. Default 42.</summary>
     public int Seed { get; set; } = 42;
 

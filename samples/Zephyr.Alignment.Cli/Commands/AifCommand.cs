@@ -17,7 +17,8 @@ namespace Zephyr.Alignment.Cli.Commands;
 /// <summary>
 /// <c>zephyr aif --config aif.json [--key value ...]</c>: prompts → candidates from the configured generators →
 /// ratings from the teacher → <c>train_prefs.parquet</c>/<c>.jsonl</c> in the <c>ultrafeedback_binarized</c>
-/// schema. Same config and override rules as <c>zephyr dpo</c>; resumable into the same output folder.
+/// schema. Same config and override rules as <c>zephyr dpo</c>; resumable into the same output folder, and
+/// replaceable with <c>--OverwriteOutputDirectory true</c> (<c>--overwrite_output_dir true</c>).
 /// </summary>
 internal static class AifCommand
 {
@@ -75,7 +76,8 @@ internal static class AifCommand
                 {
                     summary = await RunWithProgressAsync(runner, cancellationToken);
                 }
-                catch (InvalidOperationException e) when (e.Message.Contains("Output folder", StringComparison.Ordinal))
+                catch (InvalidOperationException e) when (e is not Zephyr.Alignment.Training.OutputDirectoryInUseException
+                    && e.Message.Contains("output folder", StringComparison.OrdinalIgnoreCase))
                 {
                     throw new CliInputException(e.Message, e);
                 }

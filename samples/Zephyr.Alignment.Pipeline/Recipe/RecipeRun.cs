@@ -56,6 +56,7 @@ internal static class RecipeRun
         {
             recipe.Aif.PromptsFile = Beside(recipe.Aif.PromptsFile);
             recipe.Aif.OutputDirectory = Path.Combine(output, StageNames.Aif);
+            recipe.Aif.OverwriteOutputDirectory |= overwrite;
             foreach (var generator in recipe.Aif.Generators.Where(g => g.ModelPath is not null))
             {
                 // A generator may be the dSFT model of this very run.

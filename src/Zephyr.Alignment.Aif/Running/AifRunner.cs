@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Zephyr.Alignment.Aif.Binarization;
 using Zephyr.Alignment.Aif.Judging;
+using Zephyr.Alignment.Training;
 
 namespace Zephyr.Alignment.Aif.Running;
 
@@ -17,7 +18,8 @@ namespace Zephyr.Alignment.Aif.Running;
 /// <para><b>Resumable.</b> Prompts already in <c>scored.jsonl</c> are skipped, an incomplete last line left by a
 /// killed run is discarded, and the pairs are derived from the whole file at the end with a per-prompt seeded
 /// draw, so a resumed run writes the same dataset as an uninterrupted one. The output folder is claimed with
-/// <c>aif-run.json</c>: a different prompts file or different settings into the same folder is refused.</para>
+/// <c>aif-run.json</c>: a different prompts file or different settings into the same folder is refused, unless
+/// <see cref="AifOptions.OverwriteOutputDirectory"/> deletes the earlier run's artefacts first (never other files).</para>
 /// <para><b>Bounded.</b> At most <see cref="AifOptions.MaxConcurrency"/> prompts are in flight. Remote clients carry
 /// their own timeout and retry pipeline (<see cref="Clients.ResilientChatClient"/>); local models queue their
 /// requests.</para>
@@ -75,13 +77,24 @@ public sealed partial class AifRunner
     /// <param name="progress">Receives progress after each prompt; may be null.</param>
     /// <param name="cancellationToken">Stops after the prompts in flight; finished prompts stay in <c>scored.jsonl</c> for a resume, and no pair files are written.</param>
     /// <returns>The summary.</returns>
-    /// <exception cref="InvalidOperationException">The output folder holds another run.</exception>
+    /// <exception cref="OutputDirectoryInUseException">The output folder holds another run (or AIF files without a manifest) and <see cref="AifOptions.OverwriteOutputDirectory"/> is off.</exception>
+    /// <exception cref="InvalidOperationException">Overwriting would delete a file the run reads (the prompts file, a model folder).</exception>
     /// <exception cref="Zephyr.Alignment.Data.DatasetFormatException">The prompts file or an existing <c>scored.jsonl</c> is malformed.</exception>
     public async Task<AifSummary> RunAsync(IProgress<AifProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         string output = Path.GetFullPath(_options.OutputDirectory);
         IReadOnlyList<AifPrompt> prompts = await PromptFile.ReadAsync(_options.PromptsFile, _options.MaxPrompts, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(output);
+        if (_options.OverwriteOutputDirectory)
+        {
+            // Before anything is written: the old run's files never mix with the new run's.
+            string?[] inputs = [_options.PromptsFile, _options.Teacher.ModelPath, .. _options.Generators.Select(g => g.ModelPath)];
+            foreach (string artefact in OutputDirectoryGuard.Claim(output, RunManifest.Artefacts, OutputDirectoryMode.Overwrite, inputs))
+            {
+                LogArtefactOverwritten(_logger, artefact);
+            }
+        }
+
         string hash = await RunManifest.HashFileAsync(_options.PromptsFile, cancellationToken).ConfigureAwait(false);
         await RunManifest.ClaimAsync(output, RunManifest.Describe(_options, hash, _judgeDescription), cancellationToken).ConfigureAwait(false);
 
@@ -239,6 +252,9 @@ public sealed partial class AifRunner
             JsonLinesFile = jsonl,
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OverwriteOutputDirectory: deleted {Artefact}, left by an earlier AIF run")]
+    private static partial void LogArtefactOverwritten(ILogger logger, string artefact);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Discarded an incomplete last line ({Bytes} bytes) of {Path}, left by an interrupted run; that prompt runs again")]
     private static partial void LogDiscardedLine(ILogger logger, string path, int bytes);

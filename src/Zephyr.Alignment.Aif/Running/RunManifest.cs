@@ -3,13 +3,16 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Zephyr.Alignment.IO;
+using Zephyr.Alignment.Training;
 
 namespace Zephyr.Alignment.Aif.Running;
 
 /// <summary>
 /// <c>aif-run.json</c>: what a run's output folder was made from (the prompts file's SHA-256 and every setting that
 /// changes the data). A run resumes only into a folder whose manifest matches; anything else is refused, so two
-/// datasets are never mixed in one <c>scored.jsonl</c>.
+/// datasets are never mixed in one <c>scored.jsonl</c>. A refusal goes through <see cref="OutputDirectoryGuard"/>, as
+/// the trainers' does: it names the artefacts and the two ways on (resume with the same settings, or
+/// <see cref="AifOptions.OverwriteOutputDirectory"/>).
 /// </summary>
 internal static class RunManifest
 {
@@ -17,6 +20,9 @@ internal static class RunManifest
 
     /// <summary>The files of a run; a folder holding any of them without a manifest belongs to something else.</summary>
     public static readonly string[] OutputFiles = ["scored.jsonl", "train_prefs.parquet", "train_prefs.jsonl"];
+
+    /// <summary>Everything a run writes into its output folder, and all that <see cref="AifOptions.OverwriteOutputDirectory"/> deletes.</summary>
+    public static readonly string[] Artefacts = [.. OutputFiles, FileName];
 
     public static JsonObject Describe(AifOptions options, string promptsSha256, string judge) => new()
     {
@@ -52,19 +58,13 @@ internal static class RunManifest
 
     /// <summary>Writes the manifest of a fresh run, or checks that the folder's manifest matches this run.</summary>
     /// <returns>Whether the folder already held this run (a resume).</returns>
-    /// <exception cref="InvalidOperationException">The folder holds another run's output.</exception>
+    /// <exception cref="OutputDirectoryInUseException">The folder holds another run's output.</exception>
     public static async Task<bool> ClaimAsync(string directory, JsonObject manifest, CancellationToken cancellationToken)
     {
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path))
         {
-            string[] foreign = OutputFiles.Where(f => File.Exists(Path.Combine(directory, f))).ToArray();
-            if (foreign.Length > 0)
-            {
-                throw new InvalidOperationException(
-                    $"Output folder '{directory}' already holds {string.Join(", ", foreign)} but no {FileName}, so it is not this run's to resume; choose another OutputDirectory.");
-            }
-
+            Refuse(directory, $"resume (it holds no {FileName}, so it cannot be resumed)");
             await AtomicFile.WriteAsync(path, (s, ct) => JsonSerializer.SerializeAsync(s, manifest, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }, ct), cancellationToken).ConfigureAwait(false);
             return false;
         }
@@ -76,7 +76,8 @@ internal static class RunManifest
         }
         catch (JsonException e)
         {
-            throw new InvalidOperationException($"{path} is not valid JSON ({e.Message}); it is not this run's to resume; choose another OutputDirectory.", e);
+            Refuse(directory, $"resume (its {FileName} is not valid JSON: {e.Message}; so it cannot be resumed)");
+            throw; // Unreachable: the manifest itself is an artefact.
         }
 
         var differences = new List<string>();
@@ -95,11 +96,16 @@ internal static class RunManifest
 
         if (differences.Count > 0)
         {
-            throw new InvalidOperationException(
-                $"Output folder '{directory}' holds another AIF run: {string.Join("; ", differences)}. Resuming would mix two datasets; " +
-                "use the same configuration and prompts to resume, or choose another OutputDirectory.");
+            Refuse(directory, $"rerun with the prompts file and settings it was made with (this is another AIF run: {string.Join("; ", differences)}; resuming it would mix two datasets)");
         }
 
         return true;
     }
+
+    /// <summary>Fails, naming the artefacts, when <paramref name="directory"/> holds any.</summary>
+    private static void Refuse(string directory, string resumeHint)
+        => OutputDirectoryGuard.Claim(directory, Artefacts, OutputDirectoryMode.New, resumeHint: resumeHint, overwriteHint: OverwriteHint);
+
+    /// <summary>How a user overwrites an AIF output folder, for the refusal.</summary>
+    public const string OverwriteHint = "set OverwriteOutputDirectory to true (overwrite_output_dir)";
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using Zephyr.Alignment.Aif;
@@ -11,6 +13,7 @@ using Zephyr.Alignment.Data;
 using Zephyr.Alignment.Dpo;
 using Zephyr.Alignment.Models.Generation;
 using Zephyr.Alignment.Tests.Infrastructure;
+using Zephyr.Alignment.Training;
 
 namespace Zephyr.Alignment.Tests.Aif;
 
@@ -119,7 +122,7 @@ public sealed class AifRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_different_configuration_or_prompts_file_into_the_same_folder_is_refused()
+    public async Task A_different_configuration_or_prompts_file_into_the_same_folder_is_refused_naming_the_artefacts_and_both_ways_on()
     {
         AifOptions options = Options("taken");
         await Runner(options, new RuleBasedTeacher.Judge()).RunAsync();
@@ -127,20 +130,67 @@ public sealed class AifRunnerTests : IDisposable
 
         AifOptions hotter = Options("taken");
         hotter.Generators[1].Temperature = 1.5;
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Runner(hotter, new RuleBasedTeacher.Judge()).RunAsync());
-        Assert.Contains("holds another AIF run: the settings differ (generators)", e.Message, StringComparison.Ordinal);
+        var e = await Assert.ThrowsAsync<OutputDirectoryInUseException>(() => Runner(hotter, new RuleBasedTeacher.Judge()).RunAsync());
+        Assert.Contains("this is another AIF run: the settings differ (generators)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("scored.jsonl, train_prefs.parquet, train_prefs.jsonl, aif-run.json", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rerun with the prompts file and settings it was made with", e.Message, StringComparison.Ordinal);
+        Assert.Contains("set OverwriteOutputDirectory to true (overwrite_output_dir)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(4, e.Artefacts.Count);
 
         AifOptions otherPrompts = Options("taken");
         otherPrompts.PromptsFile = WritePrompts("other.jsonl", 3);
-        e = await Assert.ThrowsAsync<InvalidOperationException>(() => Runner(otherPrompts, new RuleBasedTeacher.Judge()).RunAsync());
+        e = await Assert.ThrowsAsync<OutputDirectoryInUseException>(() => Runner(otherPrompts, new RuleBasedTeacher.Judge()).RunAsync());
         Assert.Contains("the prompts file's content differs", e.Message, StringComparison.Ordinal);
 
         Directory.CreateDirectory(Path.Combine(_folder.Path, "foreign"));
         File.WriteAllText(Path.Combine(_folder.Path, "foreign", "train_prefs.jsonl"), "{}\n");
-        e = await Assert.ThrowsAsync<InvalidOperationException>(() => Runner(Options("foreign"), new RuleBasedTeacher.Judge()).RunAsync());
-        Assert.Contains("already holds train_prefs.jsonl but no aif-run.json", e.Message, StringComparison.Ordinal);
+        e = await Assert.ThrowsAsync<OutputDirectoryInUseException>(() => Runner(Options("foreign"), new RuleBasedTeacher.Judge()).RunAsync());
+        Assert.Contains("already holds the output of an earlier run: train_prefs.jsonl.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("it holds no aif-run.json, so it cannot be resumed", e.Message, StringComparison.Ordinal);
+        Assert.Contains("OverwriteOutputDirectory", e.Message, StringComparison.Ordinal);
 
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(options.OutputDirectory, "scored.jsonl")));
+    }
+
+    [Fact]
+    public async Task OverwriteOutputDirectory_replaces_an_earlier_run_with_exactly_the_new_dataset_and_leaves_other_files_alone()
+    {
+        AifOptions first = Options("replaced");
+        await Runner(first, new RuleBasedTeacher.Judge()).RunAsync();
+        string notes = Path.Combine(first.OutputDirectory, "notes.txt");
+        File.WriteAllText(notes, "kept");
+
+        // The reference: the new settings into a clean folder.
+        AifOptions reseeded = Options("reference");
+        reseeded.Seed = 8;
+        AifSummary reference = await Runner(reseeded, new RuleBasedTeacher.Judge()).RunAsync();
+
+        AifOptions overwrite = Options("replaced");
+        overwrite.Seed = 8;
+        overwrite.OverwriteOutputDirectory = true;
+        var log = new Sft.RecordingLogger<AifRunner>();
+        var judge = new RuleBasedTeacher.Judge();
+        AifSummary replaced = await new AifRunner(overwrite, overwrite.Generators.Select(g => new AifGenerator(g, _model)).ToArray(), judge, "rule-based judge", log).RunAsync();
+
+        Assert.Equal(0, replaced.Resumed);
+        Assert.Equal(PromptCount, judge.Calls);
+        Assert.Equal(File.ReadAllBytes(reference.JsonLinesFile), File.ReadAllBytes(replaced.JsonLinesFile));
+        Assert.Equal(File.ReadAllBytes(reference.ParquetFile), File.ReadAllBytes(replaced.ParquetFile));
+        Assert.Equal(Sorted(reference.ScoredFile), Sorted(replaced.ScoredFile));
+        Assert.Equal(8, JsonNode.Parse(File.ReadAllText(Path.Combine(overwrite.OutputDirectory, "aif-run.json")))!["settings"]!["seed"]!.GetValue<int>());
+        Assert.Equal("kept", File.ReadAllText(notes));
+        Assert.Equal(
+            ["aif-run.json", "notes.txt", "scored.jsonl", "train_prefs.jsonl", "train_prefs.parquet"],
+            Directory.GetFileSystemEntries(overwrite.OutputDirectory).Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal).ToArray());
+        string[] deleted = [.. log.Entries.Where(l => l.Level == LogLevel.Warning && l.Message.StartsWith("OverwriteOutputDirectory: deleted", StringComparison.Ordinal)).Select(l => l.Message)];
+        Assert.Equal(4, deleted.Length);
+        Assert.All(["scored.jsonl", "train_prefs.parquet", "train_prefs.jsonl", "aif-run.json"], name => Assert.Contains(deleted, m => m.Contains(Path.Combine(overwrite.OutputDirectory, name), StringComparison.Ordinal)));
+
+        // Overwriting never deletes what the run reads.
+        overwrite.PromptsFile = Path.Combine(overwrite.OutputDirectory, "train_prefs.jsonl");
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Runner(overwrite, new RuleBasedTeacher.Judge()).RunAsync());
+        Assert.Contains("which this run reads", e.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(overwrite.PromptsFile));
     }
 
     [Fact]

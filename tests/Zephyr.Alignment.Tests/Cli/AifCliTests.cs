@@ -91,10 +91,26 @@ public sealed class AifCliTests : IDisposable
         using (var other = Run(config, "--OutputDirectory", killed, "--Seed", "43"))
         {
             Assert.Equal(2, await other.WaitForExitAsync(Timeout));
-            Assert.Contains("holds another AIF run: the settings differ (seed)", other.StdErr, StringComparison.Ordinal);
+            Assert.Contains("this is another AIF run: the settings differ (seed)", other.StdErr, StringComparison.Ordinal);
+            Assert.Contains("scored.jsonl, train_prefs.parquet, train_prefs.jsonl, aif-run.json", other.StdErr, StringComparison.Ordinal);
+            Assert.Contains("set OverwriteOutputDirectory to true (overwrite_output_dir)", other.StdErr, StringComparison.Ordinal);
         }
 
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(killed, "scored.jsonl")));
+
+        // HF's way out: overwrite_output_dir deletes the earlier run's files first, and only those.
+        string notes = Path.Combine(killed, "notes.txt");
+        File.WriteAllText(notes, "kept");
+        using (var replace = Run(config, "--OutputDirectory", killed, "--Seed", "43", "--MaxPrompts", "2", "--overwrite_output_dir", "true"))
+        {
+            Assert.Equal(0, await replace.WaitForExitAsync(Timeout));
+            Assert.Contains("OverwriteOutputDirectory: deleted", replace.StdOut + replace.StdErr, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(killed, "scored.jsonl")).Length);
+        Assert.Equal("kept", File.ReadAllText(notes));
+        using JsonDocument manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(killed, "aif-run.json")));
+        Assert.Equal(43, manifest.RootElement.GetProperty("settings").GetProperty("seed").GetInt32());
     }
 
     [LinuxFact] // sends SIGINT with kill(1)
