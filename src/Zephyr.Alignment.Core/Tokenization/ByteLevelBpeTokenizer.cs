@@ -78,16 +78,10 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
         _prefixIds = specials.PrefixIds;
         _suffixIds = specials.SuffixIds;
         _cleanUpSpaces = configuration.CleanUpTokenizationSpaces == true;
-        AddBosToken = BosToken is not null && _prefixIds.Contains(BosToken.Id);
-        AddEosToken = EosToken is not null && _suffixIds.Contains(EosToken.Id);
-
-        int maxId = Math.Max(_vocabulary.Count == 0 ? -1 : _vocabulary.Values.Max(), specials.MaxAddedId);
-        VocabularySize = maxId + 1;
-        _idToToken = new string?[VocabularySize];
-        foreach ((string token, int id) in _vocabulary)
-        {
-            _idToToken[id] = token;
-        }
+        AddBosToken = specials.AddsBos;
+        AddEosToken = specials.AddsEos;
+        _idToToken = specials.IdToTokenTable(_vocabulary);
+        VocabularySize = _idToToken.Length;
     }
 
     /// <summary>The tokens cut out of the text before pre-tokenization.</summary>

@@ -64,8 +64,8 @@ public sealed class SentencePieceJsonTokenizer : ITokenizer
         PadToken = specials.Pad;
         _prefixIds = specials.PrefixIds;
         _suffixIds = specials.SuffixIds;
-        AddBosToken = BosToken is not null && _prefixIds.Contains(BosToken.Id);
-        AddEosToken = EosToken is not null && _suffixIds.Contains(EosToken.Id);
+        AddBosToken = specials.AddsBos;
+        AddEosToken = specials.AddsEos;
         ChatTemplate = configuration.ChatTemplate;
         _cleanUpSpaces = configuration.CleanUpTokenizationSpaces == true;
         _decoders = [.. definition.Decoders];
@@ -84,13 +84,8 @@ public sealed class SentencePieceJsonTokenizer : ITokenizer
             _preTokenizers = [];
         }
 
-        int maxId = Math.Max(definition.Vocabulary.Count == 0 ? -1 : definition.Vocabulary.Values.Max(), specials.MaxAddedId);
-        VocabularySize = maxId + 1;
-        _idToToken = new string?[VocabularySize];
-        foreach ((string token, int id) in definition.Vocabulary)
-        {
-            _idToToken[id] = token;
-        }
+        _idToToken = specials.IdToTokenTable(definition.Vocabulary);
+        VocabularySize = _idToToken.Length;
     }
 
     /// <summary>The tokens cut out of the text before normalization.</summary>

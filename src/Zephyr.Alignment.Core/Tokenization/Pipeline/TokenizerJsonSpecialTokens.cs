@@ -32,6 +32,29 @@ internal sealed class TokenizerJsonSpecialTokens
     /// <summary>Largest id of any added token, or -1.</summary>
     public int MaxAddedId => AddedTokens.Count == 0 ? -1 : AddedTokens.Max(token => token.Id);
 
+    /// <summary>Whether bos is among the ids put before the text (the tokenizer's <c>add_bos_token</c>).</summary>
+    public bool AddsBos => Bos is not null && PrefixIds.Contains(Bos.Id);
+
+    /// <summary>Whether eos is among the ids put after the text (the tokenizer's <c>add_eos_token</c>).</summary>
+    public bool AddsEos => Eos is not null && SuffixIds.Contains(Eos.Id);
+
+    /// <summary>
+    /// The model vocabulary's token text by id, sized to cover the added tokens too (its length is the vocabulary size);
+    /// ids only an added token has stay null, since <see cref="Vocabulary"/> answers for them.
+    /// </summary>
+    /// <param name="modelVocabulary">The <c>model.vocab</c> of <c>tokenizer.json</c>.</param>
+    public string?[] IdToTokenTable(IReadOnlyDictionary<string, int> modelVocabulary)
+    {
+        int maxId = Math.Max(modelVocabulary.Count == 0 ? -1 : modelVocabulary.Values.Max(), MaxAddedId);
+        var table = new string?[maxId + 1];
+        foreach ((string token, int id) in modelVocabulary)
+        {
+            table[id] = token;
+        }
+
+        return table;
+    }
+
     /// <summary>Resolves the tokens.</summary>
     /// <param name="definition">The parsed <c>tokenizer.json</c>.</param>
     /// <param name="configuration">The folder's configuration files.</param>
