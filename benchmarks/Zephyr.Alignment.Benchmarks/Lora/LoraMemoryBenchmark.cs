@@ -5,6 +5,7 @@ using Zephyr.Alignment.Dpo;
 using Zephyr.Alignment.Dpo.Data;
 using Zephyr.Alignment.Lora;
 using Zephyr.Alignment.Models;
+using Zephyr.Alignment.Benchmarks.Training;
 using Zephyr.Alignment.Runtime;
 using Zephyr.Alignment.Training;
 using static TorchSharp.torch;
@@ -93,7 +94,7 @@ public static class LoraMemoryBenchmark
     {
         TorchRuntime.EnsureInitialized();
         set_num_threads(o["threads"]);
-        double startRss = Status("VmRSS");
+        double startRss = StepBenchmark.ProcStatusMb("VmRSS");
         var config = new TransformerConfig
         {
             ModelType = "llama",
@@ -139,7 +140,7 @@ public static class LoraMemoryBenchmark
             clock.Start();
             trainer.TrainAsync().GetAwaiter().GetResult();
             double msPerStep = stepTimes.Skip(1).DefaultIfEmpty(stepTimes.FirstOrDefault()).Average();
-            double peak = Status("VmHWM");
+            double peak = StepBenchmark.ProcStatusMb("VmHWM");
             return JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["mode"] = mode,
@@ -170,13 +171,6 @@ public static class LoraMemoryBenchmark
             .Select(_ => new TokenizedPreference(Tokens(o["prompt"]), Tokens(o["completion"]), Tokens(o["completion"])))
             .ToList();
         return new DpoDataset(pairs, new PreferenceCollator(0));
-    }
-
-    /// <summary>A field of /proc/self/status in MB (Linux).</summary>
-    private static double Status(string field)
-    {
-        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal));
-        return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
     }
 
     private static Dictionary<string, int> Parse(string[] args)
