@@ -319,8 +319,15 @@ public sealed class DpoTrainer : ITrainer, IDisposable
         return result with { OutputDirectory = final };
     }
 
-    private TrainingLoop<DpoBatch> CreateLoop() =>
-        new(policy!, new DpoObjective(Loss, reference), trainDataset!, options, evalDataset, callbacks, logger);
+    private TrainingLoop<DpoBatch> CreateLoop()
+    {
+        if (options.PrefixSharing)
+        {
+            DpoLog.PrefixSharingOn(logger, reference is null ? "precomputed reference log-probs" : reference.GetType().Name);
+        }
+
+        return new(policy!, new DpoObjective(Loss, reference, options.PrefixSharing, logger), trainDataset!, options, evalDataset, callbacks, logger);
+    }
 
     private async Task PrepareDataAsync(CancellationToken cancellationToken)
     {

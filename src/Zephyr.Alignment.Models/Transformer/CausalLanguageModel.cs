@@ -20,7 +20,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout, ILoraAdaptable
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout, ILoraAdaptable, IAttentionLayout
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -70,6 +70,12 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
             }
         }
     }
+
+    /// <inheritdoc />
+    public bool SupportsVisibilityMask => true;
+
+    /// <inheritdoc />
+    public int? SmallestSlidingWindow => body.Layers.Select(layer => layer.SlidingWindow).Where(w => w is not null).Min();
 
     /// <inheritdoc />
     /// <remarks>

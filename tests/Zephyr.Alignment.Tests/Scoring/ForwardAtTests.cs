@@ -20,7 +20,8 @@ public sealed class ForwardAtTests
 
         Tensor full = model.Forward(ids, padding, null).reshape(16, -1).index_select(0, positions); // [7, V]
         Tensor fromModel = model.ForwardAt(ids, padding, null, positions);
-        Tensor fromDefault = ((IPolicyModel)new GatheringPolicy(model)).ForwardAt(ids, padding, null, positions);
+        // A third-party model with only the three-argument forward gets the interface default.
+        Tensor fromDefault = ((IPolicyModel)new OpaquePolicy(model)).ForwardAt(ids, padding, null, positions);
         using LoraModel lora = LoraModel.Create(model, new LoraConfig { TargetModules = [LoraConfig.AllLinear] }, seed: 2);
         foreach (var (_, parameter) in lora.NamedAdapterParameters())
         {
@@ -61,31 +62,5 @@ public sealed class ForwardAtTests
 
         Assert.Equal([1L, 2L, 5L], positions.data<long>().ToArray());
         Assert.Equal([7L, 8L, 5L], targets.data<long>().ToArray());
-    }
-
-    /// <summary>A third-party model: only the three-argument forward, so <see cref="IPolicyModel.ForwardAt"/> is the default.</summary>
-    private sealed class GatheringPolicy(IPolicyModel inner) : IPolicyModel
-    {
-        public int VocabularySize => inner.VocabularySize;
-
-        public Device Device => inner.Device;
-
-        public ScalarType DType => inner.DType;
-
-        public bool IsTraining => inner.IsTraining;
-
-        public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null) => inner.Forward(inputIds, attentionMask, positionIds);
-
-        public IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> NamedTrainableParameters() => inner.NamedTrainableParameters();
-
-        public void MoveTo(Device device, ScalarType? dtype = null) => inner.MoveTo(device, dtype);
-
-        public void SetTrainingMode(bool training) => inner.SetTrainingMode(training);
-
-        public void Save(string directory) => inner.Save(directory);
-
-        public void Dispose()
-        {
-        }
     }
 }
