@@ -44,8 +44,7 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>, ICheckpointStat
 
     private readonly ILossFunction loss;
     private readonly IReferenceModel? reference;
-    private readonly ILogger logger;
-    private readonly HashSet<string> warned = new(StringComparer.Ordinal);
+    private readonly PrefixSharingGate gate;
 
     /// <summary>Creates the objective.</summary>
     /// <param name="loss">The preference loss (e.g. <c>DpoLosses.Create("sigmoid", beta: 0.01)</c>).</param>
@@ -68,7 +67,7 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>, ICheckpointStat
         this.loss = loss ?? throw new ArgumentNullException(nameof(loss));
         this.reference = reference;
         PrefixSharing = prefixSharing;
-        this.logger = logger ?? NullLogger.Instance;
+        gate = new PrefixSharingGate(logger ?? NullLogger.Instance);
     }
 
     /// <summary>The preference loss.</summary>
@@ -140,13 +139,11 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>, ICheckpointStat
         {
             IReferenceModel live = reference is { IsDisposed: false } ? reference : throw new InvalidOperationException(
                 "The batch carries no precomputed reference log-probs and the objective has no live reference model.");
-            Tensor[] halves = (shared is not null && CanShare(live, shared) is { } sharing
-                ? sharing.SequenceLogProbs(shared, device)
-                : live.SequenceLogProbs(ids, attention, completion, device)).chunk(2);
+            Tensor[] halves = gate.ReferenceSequenceLogProbs(live, ids, attention, completion, shared, device).chunk(2);
             (referenceChosen, referenceRejected) = (halves[0], halves[1]);
         }
 
-        if (shared is not null && CanShare("policy", policy.GetType().Name, policy.GetService(typeof(IAttentionLayout)) as IAttentionLayout, shared.PackedLength))
+        if (shared is not null && gate.CanShare(policy, shared.PackedLength))
         {
             var (sharedLogits, perToken) = shared.Score(policy);       // [M, V], [M]
             return FromSharedLogits(sharedLogits, perToken, shared, attention, referenceChosen, referenceRejected, loss);
@@ -157,51 +154,6 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>, ICheckpointStat
         long offset = ids.shape[1] - keep;
         Tensor logits = policy.Forward(ids, attention, null, keep);    // [2B, N, V]
         return FromLogits(logits, ids.narrow(1, offset, keep), attention, completion.narrow(1, offset, keep), referenceChosen, referenceRejected, loss);
-    }
-
-    /// <summary>The live reference as an <see cref="IPrefixSharingReference"/> when it can score <paramref name="shared"/> exactly; otherwise null, with a Warning.</summary>
-    private IPrefixSharingReference? CanShare(IReferenceModel live, PrefixSharedPairs shared)
-    {
-        if (live is not IPrefixSharingReference sharing)
-        {
-            WarnOnce("reference", "for every batch", $"{live.GetType().Name} does not implement IPrefixSharingReference");
-            return null;
-        }
-
-        return CanShare("reference", live.GetType().Name, sharing.AttentionLayout, shared.PackedLength) ? sharing : null;
-    }
-
-    /// <summary>Whether a model with <paramref name="layout"/> computes packed rows of <paramref name="packedLength"/> tokens exactly; a Warning once per cause when not.</summary>
-    private bool CanShare(string role, string model, IAttentionLayout? layout, long packedLength)
-    {
-        if (layout is null)
-        {
-            WarnOnce(role, "for every batch", $"{model} does not report its attention layout (IAttentionLayout), so a packed row with a visibility mask cannot be known to be exact");
-            return false;
-        }
-
-        if (!layout.SupportsVisibilityMask)
-        {
-            WarnOnce(role, "for every batch", $"{model} cannot take a [B, T, S] visibility mask");
-            return false;
-        }
-
-        if (layout.SmallestSlidingWindow is { } window && window < packedLength)
-        {
-            WarnOnce(role, "for each batch whose packed row is longer than its sliding window",
-                $"{model}'s sliding window of {window} tokens is shorter than a packed row ({packedLength} tokens in the first such batch); the window counts index distance, which the packed row stretches for rejected tokens");
-            return false;
-        }
-
-        return true;
-    }
-
-    private void WarnOnce(string role, string when, string reason)
-    {
-        if (warned.Add(role + "\n" + when))
-        {
-            DpoLog.PrefixSharingFallback(logger, role, when, reason);
-        }
     }
 
     /// <summary>The loss and metrics of a prefix-shared batch from the policy's logits at the scored positions.</summary>

@@ -478,7 +478,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
 
         DpoLog.PrecomputeStarted(logger, dataset.Count, split, batchSize);
         var stopwatch = Stopwatch.StartNew();
-        var values = PrecomputedReferenceLogProbs.Compute(frozen, dataset.Examples, dataset.Collator, batchSize, progress: null, cancellationToken);
+        var values = PrecomputedReferenceLogProbs.Compute(frozen, dataset.Examples, dataset.Collator, batchSize, options.PrefixSharing, logger, progress: null, cancellationToken);
         DpoLog.PrecomputeFinished(logger, values.Count, split, stopwatch.Elapsed.TotalSeconds);
         if (path is not null)
         {

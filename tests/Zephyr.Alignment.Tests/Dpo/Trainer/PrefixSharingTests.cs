@@ -233,13 +233,13 @@ public sealed class PrefixSharingTests
     }
 
     [Fact]
-    public void The_option_binds_from_configuration_under_its_own_and_TRLs_style_names()
+    public void The_option_is_on_by_default_and_binds_from_configuration()
     {
         var options = new DpoOptions();
-        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PrefixSharing"] = "true" }).Build().Bind(options);
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PrefixSharing"] = "false" }).Build().Bind(options);
 
-        Assert.True(options.PrefixSharing);
-        Assert.False(new DpoOptions().PrefixSharing);
+        Assert.False(options.PrefixSharing);
+        Assert.True(new DpoOptions().PrefixSharing);
     }
 
     private static Tensor UnsharedSums(IPolicyModel model, Tensor ids, Tensor attention, Tensor completion)
