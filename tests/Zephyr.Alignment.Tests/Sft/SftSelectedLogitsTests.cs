@@ -34,23 +34,18 @@ public sealed class SftSelectedLogitsTests
 
         ObjectiveOutput selected = new SftObjective().ComputeLoss(model, batch, training: true);
         selected.Loss.backward();
-        Dictionary<string, Tensor> selectedGrads = TakeGradients(model);
+        Dictionary<string, Tensor> selectedGrads = TinyTraining.TakeGradients(model);
 
         var (fullLoss, fullAccuracy, lossTokens) = FullLogitsLoss(model, batch);
         fullLoss.backward();
-        Dictionary<string, Tensor> fullGrads = TakeGradients(model);
+        Dictionary<string, Tensor> fullGrads = TinyTraining.TakeGradients(model);
 
         Assert.Equal(fullLoss.item<float>(), selected.Loss.item<float>(), 1e-6);
         Assert.Equal(fullAccuracy, selected.Metrics[MetricNames.MeanTokenAccuracy], 12);
         Assert.Equal(lossTokens, selected.Weight);
         Assert.Equal(lossTokens, selected.LossItems);
         Assert.Equal(batch.AttentionMask.sum().item<long>(), selected.Counts![MetricNames.NumTokens]);
-        Assert.Equal(fullGrads.Keys, selectedGrads.Keys);
-        foreach (var (name, grad) in fullGrads)
-        {
-            double diff = (grad - selectedGrads[name]).abs().max().item<float>();
-            Assert.True(diff <= 1e-6, $"{name}: gradients differ by {diff}");
-        }
+        TinyTraining.AssertGradientsClose(fullGrads, selectedGrads, 1e-6);
     }
 
     [Fact]
@@ -79,17 +74,5 @@ public sealed class SftSelectedLogitsTests
         Tensor loss = SftObjective.TokenLosses(logits, batch.Labels).sum() / lossTokens;
         long correct = logits[.., ..^1].argmax(-1).eq(targets).logical_and(inLoss).sum().item<long>();
         return (loss, (double)correct / lossTokens, lossTokens);
-    }
-
-    private static Dictionary<string, Tensor> TakeGradients(IPolicyModel model)
-    {
-        var grads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, parameter) in model.NamedTrainableParameters())
-        {
-            grads[name] = parameter.grad!.clone();
-            parameter.grad!.zero_();
-        }
-
-        return grads;
     }
 }

@@ -96,10 +96,10 @@ public sealed class PrefixSharingTests
 
         ObjectiveOutput unshared = new DpoObjective(loss, null, prefixSharing: false).ComputeLoss(policy, batch, training: true);
         unshared.Loss.backward();
-        Dictionary<string, Tensor> unsharedGrads = TakeGradients(policy);
+        Dictionary<string, Tensor> unsharedGrads = TinyTraining.TakeGradients(policy);
         ObjectiveOutput shared = new DpoObjective(loss, null, prefixSharing: true).ComputeLoss(policy, batch, training: true);
         shared.Loss.backward();
-        Dictionary<string, Tensor> sharedGrads = TakeGradients(policy);
+        Dictionary<string, Tensor> sharedGrads = TinyTraining.TakeGradients(policy);
 
         Assert.Equal(unshared.Loss.item<float>(), shared.Loss.item<float>(), Tolerance);
         Assert.Equal(unshared.Metrics.Keys.Order(), shared.Metrics.Keys.Order());
@@ -109,11 +109,7 @@ public sealed class PrefixSharingTests
         }
 
         Assert.Equal(unshared.Counts![MetricNames.NumTokens], shared.Counts![MetricNames.NumTokens]);
-        foreach (var (name, grad) in unsharedGrads)
-        {
-            double diff = (grad - sharedGrads[name]).abs().max().item<float>();
-            Assert.True(diff <= 1e-5, $"{name}: gradients differ by {diff}");
-        }
+        TinyTraining.AssertGradientsClose(unsharedGrads, sharedGrads, 1e-5);
     }
 
     [Fact]
@@ -267,17 +263,5 @@ public sealed class PrefixSharingTests
         Assert.Equal(expected.shape, actual.shape);
         double diff = (expected - actual).abs().max().item<float>();
         Assert.True(diff <= Tolerance, $"{what}: differs by {diff}");
-    }
-
-    private static Dictionary<string, Tensor> TakeGradients(IPolicyModel model)
-    {
-        var grads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, parameter) in model.NamedTrainableParameters())
-        {
-            grads[name] = parameter.grad!.clone();
-            parameter.grad!.zero_();
-        }
-
-        return grads;
     }
 }
