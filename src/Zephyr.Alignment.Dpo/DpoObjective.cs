@@ -46,7 +46,7 @@ public sealed class DpoObjective : ITrainingObjective<DpoBatch>, ICheckpointStat
     private readonly IReferenceModel? reference;
     private readonly PrefixSharingGate gate;
 
-    /// <summary>Creates the objective.</summary>
+    /// <summary>Creates the objective with TRL's two-row layout (no prefix sharing; <see cref="DpoTrainer"/> shares by default).</summary>
     /// <param name="loss">The preference loss (e.g. <c>DpoLosses.Create("sigmoid", beta: 0.01)</c>).</param>
     /// <param name="reference">
     /// The live reference, used for batches without precomputed reference log-probs; <see langword="null"/> when every
