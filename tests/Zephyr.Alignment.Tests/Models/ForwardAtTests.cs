@@ -3,7 +3,7 @@ using Zephyr.Alignment.Models;
 using Zephyr.Alignment.Tests.Training;
 using static TorchSharp.torch;
 
-namespace Zephyr.Alignment.Tests.Scoring;
+namespace Zephyr.Alignment.Tests.Models;
 
 /// <summary><see cref="IPolicyModel.ForwardAt"/>: logits at selected flat positions, from the model, LoRA and the interface default.</summary>
 public sealed class ForwardAtTests
