@@ -66,6 +66,13 @@ internal sealed class PipelineOptions
     /// <summary>Sampling temperature of the base model as an AIF generator; 0 or less leaves it out. Default: 1.0.</summary>
     public double BaseGeneratorTemperature { get; set; } = 1.0;
 
+    /// <summary>
+    /// The teacher's own answers join the AIF generators (generator <c>teacher</c>), as GPT-4's and GPT-3.5's answers are
+    /// in UltraFeedback's pool of models beside the open models, so the best candidate of a prompt can be the teacher's.
+    /// Default: false (appsettings.json turns it on).
+    /// </summary>
+    public bool TeacherGenerator { get; set; }
+
     /// <summary>dDPO β. Default: 0.1.</summary>
     public double Beta { get; set; } = 0.1;
 

@@ -59,9 +59,9 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
             failures.Add($"SftGeneratorTemperatures must all be positive (sampling); got [{string.Join(", ", options.SftGeneratorTemperatures)}].");
         }
 
-        if (options.SftGeneratorTemperatures.Count + (options.BaseGeneratorTemperature > 0 ? 1 : 0) < 2)
+        if (options.SftGeneratorTemperatures.Count + (options.BaseGeneratorTemperature > 0 ? 1 : 0) + (options.TeacherGenerator ? 1 : 0) < 2)
         {
-            failures.Add("AIF needs at least two generators: list two SftGeneratorTemperatures, or one and a positive BaseGeneratorTemperature.");
+            failures.Add("AIF needs at least two generators: list two SftGeneratorTemperatures, or one and a positive BaseGeneratorTemperature or TeacherGenerator.");
         }
 
         if (options.Resume && options.Overwrite)
