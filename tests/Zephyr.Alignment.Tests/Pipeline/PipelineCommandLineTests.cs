@@ -29,12 +29,15 @@ public sealed class PipelineCommandLineTests
     {
         using var folder = new TempDirectory();
 
-        var (exitCode, _, stderr) = PipelineProcess.Run("--quick", "--output", folder.File("out"), "--Pipeline:Heads=3", "--Pipeline:Beta=0", "--resume", "--overwrite");
+        var (exitCode, _, stderr) = PipelineProcess.Run("--quick", "--output", folder.File("out"), "--Pipeline:Heads=3", "--Pipeline:Beta=0", "--resume", "--overwrite",
+            "--Pipeline:DpoLossTypes:0=sigmoid", "--Pipeline:DpoLossTypes:1=rpo", "--Pipeline:DpoLossWeights:0=1");
 
         Assert.Equal(2, exitCode);
         Assert.Contains("HiddenSize (64) must be a multiple of Heads (3)", stderr);
         Assert.Contains("Beta must be positive", stderr);
         Assert.Contains("exclude each other", stderr);
+        Assert.Contains("DpoLossTypes: 'rpo' is not a known DPO loss type", stderr);
+        Assert.Contains("DpoLossWeights has 1 value(s) but DpoLossTypes has 2", stderr);
         Assert.False(Directory.Exists(folder.File("out")));
     }
 
