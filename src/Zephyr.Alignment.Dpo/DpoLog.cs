@@ -53,6 +53,14 @@ internal static partial class DpoLog
         Message = "DisableDropout is true but the policy ({Policy}) cannot switch its dropout off (IConfigurableDropout); any dropout it has stays active")]
     public static partial void DropoutNotConfigurable(ILogger logger, string policy);
 
+    [LoggerMessage(EventId = 215, Level = LogLevel.Warning,
+        Message = "PrefixSharing is on, but the {Role} computes the unshared [chosen; rejected] rows (the prompt twice) {When}: {Reason}")]
+    public static partial void PrefixSharingFallback(ILogger logger, string role, string when, string reason);
+
+    [LoggerMessage(EventId = 216, Level = LogLevel.Information,
+        Message = "PrefixSharing: each pair is one [prompt; chosen; rejected] row, the prompt computed once by the policy and the {Reference}")]
+    public static partial void PrefixSharingOn(ILogger logger, string reference);
+
     [LoggerMessage(EventId = 230, Level = LogLevel.Information,
         Message = "The reference is the policy with its LoRA adapters disabled: no second model is loaded ({Frozen} frozen base parameters shared)")]
     public static partial void AdapterDisabledReference(ILogger logger, long frozen);

@@ -319,8 +319,15 @@ public sealed class DpoTrainer : ITrainer, IDisposable
         return result with { OutputDirectory = final };
     }
 
-    private TrainingLoop<DpoBatch> CreateLoop() =>
-        new(policy!, new DpoObjective(Loss, reference), trainDataset!, options, evalDataset, callbacks, logger);
+    private TrainingLoop<DpoBatch> CreateLoop()
+    {
+        if (options.PrefixSharing)
+        {
+            DpoLog.PrefixSharingOn(logger, reference is null ? "precomputed reference log-probs" : reference.GetType().Name);
+        }
+
+        return new(policy!, new DpoObjective(Loss, reference, options.PrefixSharing, logger), trainDataset!, options, evalDataset, callbacks, logger);
+    }
 
     private async Task PrepareDataAsync(CancellationToken cancellationToken)
     {
@@ -471,7 +478,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
 
         DpoLog.PrecomputeStarted(logger, dataset.Count, split, batchSize);
         var stopwatch = Stopwatch.StartNew();
-        var values = PrecomputedReferenceLogProbs.Compute(frozen, dataset.Examples, dataset.Collator, batchSize, progress: null, cancellationToken);
+        var values = PrecomputedReferenceLogProbs.Compute(frozen, dataset.Examples, dataset.Collator, batchSize, options.PrefixSharing, logger, progress: null, cancellationToken);
         DpoLog.PrecomputeFinished(logger, values.Count, split, stopwatch.Elapsed.TotalSeconds);
         if (path is not null)
         {

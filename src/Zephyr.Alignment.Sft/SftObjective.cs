@@ -11,6 +11,10 @@ namespace Zephyr.Alignment.Sft;
 /// </summary>
 /// <remarks>
 /// <para>
+/// The policy computes logits only at the positions whose next label is in the loss (<see cref="IPolicyModel.ForwardAt"/>):
+/// the LM head, the largest matmul of a small model, skips the prompt, masked turns and padding.
+/// </para>
+/// <para>
 /// The labels are unshifted; the loss shifts once, comparing the logits at position t with the label at t + 1. Masked
 /// labels drop out of the sum and the count, so they add nothing to the loss or its gradient.
 /// </para>
@@ -42,26 +46,27 @@ public sealed class SftObjective : ITrainingObjective<SftBatch>
         ArgumentNullException.ThrowIfNull(batch);
         Device device = policy.Device;
         Tensor ids = batch.InputIds.to(device); // [B, T]
-        Tensor labels = batch.Labels.to(device); // [B, T]
-        Tensor logits = policy.Forward(ids, batch.ModelAttentionMask(device), batch.PositionIds.to(device)); // [B, T, V]
-        Tensor tokenLosses = TokenLosses(logits, labels); // [B, T-1]
-        Tensor targets = labels[.., 1..]; // [B, T-1]
-        Tensor inLoss = targets.ne(LossMask.IgnoreIndex); // [B, T-1]
-        long lossTokens = inLoss.sum().item<long>();
+
+        // Only the positions that predict a label in the loss get logits: the LM head skips the prompt, masked turns and
+        // padding (IPolicyModel.ForwardAt). The loss and accuracy read the same positions the full [B, T, V] logits gave.
+        var (positions, targets) = LogitPositions.ForShiftedLabels(batch.Labels); // [N], [N] on the CPU
+        long lossTokens = positions.shape[0];
         long realTokens = batch.AttentionMask.sum().item<long>();
+        Tensor logits = policy.ForwardAt(ids, batch.ModelAttentionMask(device), batch.PositionIds.to(device), positions.to(device)); // [N, V]
         var counts = new Dictionary<string, double> { [MetricNames.NumTokens] = realTokens };
         if (lossTokens == 0)
         {
             // Nothing to learn from (every label masked): a zero loss that still backpropagates, and no metrics, since an
             // accuracy over no tokens is undefined and the loop rejects a zero metric weight.
-            return new ObjectiveOutput(tokenLosses.sum(), new Dictionary<string, double>()) { Counts = counts, LossItems = 0 };
+            return new ObjectiveOutput(logits.sum(), new Dictionary<string, double>()) { Counts = counts, LossItems = 0 };
         }
 
+        Tensor selectedTargets = targets.to(device); // [N]
+        Tensor tokenLosses = TokenLogProbs.Gather(logits.unsqueeze(0), selectedTargets.unsqueeze(0)).neg(); // [1, N]
         Tensor loss = tokenLosses.sum() / lossTokens;
         using (no_grad())
         {
-            Tensor predicted = logits[.., ..^1].argmax(-1); // [B, T-1]
-            long correct = predicted.eq(targets).logical_and(inLoss).sum().item<long>();
+            long correct = logits.argmax(-1).eq(selectedTargets).sum().item<long>();
             var metrics = new Dictionary<string, double> { [MetricNames.MeanTokenAccuracy] = (double)correct / lossTokens };
             return new ObjectiveOutput(loss, metrics) { Weight = lossTokens, Counts = counts, LossItems = lossTokens };
         }

@@ -71,7 +71,8 @@ else
     var examples = Enumerable.Range(0, 4 * pairs)
         .Select(_ => new TokenizedPreference(Tokens(length / 2), Tokens(length / 2), Tokens(length / 2))).ToList();
     using var reference = new ReferenceModel(CausalLanguageModel.CreateRandom(config, seed: 1));
-    var objective = new DpoObjective(DpoLosses.Create(DpoLossNames.Sigmoid, beta: 0.1), reference);
+    // The layout a DpoTrainer uses by default (prefix sharing, DpoOptions.PrefixSharing).
+    var objective = new DpoObjective(DpoLosses.Create(DpoLossNames.Sigmoid, beta: 0.1), reference, new DpoOptions().PrefixSharing);
     new TrainingLoop<DpoBatch>(model, objective, new DpoDataset(examples, new PreferenceCollator(0)), training, callbacks: [probe]).Run();
 }
 

@@ -144,7 +144,7 @@ public static class StepBenchmark
 
                 using (reference)
                 {
-                    var objective = new DpoObjective(DpoLosses.Create(DpoLossNames.Sigmoid, beta: 0.1), reference);
+                    var objective = new DpoObjective(DpoLosses.Create(DpoLossNames.Sigmoid, beta: 0.1), reference, o.PrefixSharing);
                     new TrainingLoop<DpoBatch>(policy, objective, dataset, training, callbacks: [recorder]).Run();
                 }
             }
@@ -173,6 +173,7 @@ public static class StepBenchmark
             ["dtype"] = o.DType.ToString().ToLowerInvariant(),
             ["mixed_precision"] = o.DType is ScalarType.BFloat16 or ScalarType.Float16,
             ["gradient_checkpointing"] = o.GradientCheckpointing,
+            ["prefix_sharing"] = o.Mode == "sft" ? null : o.PrefixSharing,
             ["malloc"] = string.Join(", ", TorchRuntime.NativeMemory.Applied.DefaultIfEmpty("glibc defaults")),
             ["steps"] = o.Steps,
             ["ms_per_step"] = median,

@@ -17,6 +17,8 @@ public sealed class StepBenchmarkOptions
                              mixed precision (TrainingOptions.Bf16/Fp16: float32 master weights, fp16 loss scaling)
           --dtype NAME       the same switch by dtype name: float32, bfloat16, float16
           --gradient-checkpointing true|false   recompute each decoder layer in backward (default false)
+          --prefix-sharing true|false   DPO modes: one [prompt; chosen; rejected] row per pair, the prompt computed once
+                             (DpoOptions.PrefixSharing; default: the option's default, true)
           --threads N        torch intra-op threads; 0 keeps torch's default (default 0)
           --malloc SPEC      the native allocator policy: 'library' (default: NativeMemoryOptions' defaults), 'off'
                              (glibc's dynamic threshold), or mmap=BYTES[,trim=BYTES][,arena=N]
@@ -39,6 +41,11 @@ public sealed class StepBenchmarkOptions
 
     /// <summary>Whether the policy recomputes its layers in the backward pass.</summary>
     public bool GradientCheckpointing { get; private set; }
+
+    /// <summary>Whether DPO packs each pair into one row and computes its prompt once (default: <see cref="Dpo.DpoOptions.PrefixSharing"/>'s).</summary>
+    public bool PrefixSharing { get; private set; } = new Dpo.DpoOptions().PrefixSharing;
+
+    private bool prefixSharingGiven;
 
     /// <summary>Torch threads; 0 keeps the default.</summary>
     public int Threads { get; private set; }
@@ -117,6 +124,10 @@ public sealed class StepBenchmarkOptions
                 case "--gradient-checkpointing":
                     o.GradientCheckpointing = bool.TryParse(value, out bool on) ? on : throw new ArgumentException($"--gradient-checkpointing needs true or false; got '{value}'.");
                     break;
+                case "--prefix-sharing":
+                    o.PrefixSharing = bool.TryParse(value, out bool share) ? share : throw new ArgumentException($"--prefix-sharing needs true or false; got '{value}'.");
+                    o.prefixSharingGiven = true;
+                    break;
                 case "--threads": o.Threads = Count(name, value); break;
                 case "--malloc": o.Malloc = ParseMalloc(value); break;
                 case "--rss-csv": o.RssCsv = value; break;
@@ -132,6 +143,11 @@ public sealed class StepBenchmarkOptions
                 case "--seed": o.Seed = Count(name, value); break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
             }
+        }
+
+        if (o.prefixSharingGiven && o.Mode == "sft")
+        {
+            throw new ArgumentException("--prefix-sharing applies to the DPO modes, not to --mode sft.");
         }
 
         return o;

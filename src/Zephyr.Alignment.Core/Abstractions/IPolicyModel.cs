@@ -66,6 +66,31 @@ public interface IPolicyModel : IDisposable
         return all.narrow(1, length - logitsToKeep, logitsToKeep).contiguous();
     }
 
+    /// <summary>
+    /// Computes the logits of selected positions only: the final norm and the LM head, the largest matmul of a small
+    /// model, run on those positions and nowhere else. A loss that scores some tokens (SFT's assistant-only or
+    /// completion-only labels, DPO's completions) then pays no LM head for the prompt and the padding. The default
+    /// computes every position and gathers the selected ones (correct, not faster); models override it to save the work.
+    /// </summary>
+    /// <param name="inputIds">Token ids <c>[B, T]</c>.</param>
+    /// <param name="attentionMask">As in <see cref="Forward(Tensor, Tensor?, Tensor?)"/>.</param>
+    /// <param name="positionIds">As in <see cref="Forward(Tensor, Tensor?, Tensor?)"/>.</param>
+    /// <param name="logitPositions">
+    /// Row-major flat indices into the <c>B × T</c> positions (<c>b * T + t</c>), <c>[N]</c>, int64, each in
+    /// <c>[0, B·T)</c>; any order, repeats allowed. Empty gives <c>[0, V]</c>.
+    /// </param>
+    /// <returns>Logits <c>[N, V]</c>, row i those of position <c>logitPositions[i]</c>, contiguous, differentiable; the caller owns the tensor.</returns>
+    /// <exception cref="ArgumentException"><paramref name="logitPositions"/> is not a 1-D integer tensor of indices within <c>B × T</c>.</exception>
+    Tensor ForwardAt(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, Tensor logitPositions)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        LogitPositions.Validate(logitPositions, inputIds);
+        using var scope = NewDisposeScope();
+        Tensor all = Forward(inputIds, attentionMask, positionIds);                                   // [B, T, V]
+        Tensor index = logitPositions.to(ScalarType.Int64, all.device);                               // [N]
+        return all.reshape(-1, all.shape[^1]).index_select(0, index).MoveToOuterDisposeScope();       // [N, V]
+    }
+
     /// <summary>Parameters that require gradients, with their checkpoint names (e.g. <c>model.layers.0.mlp.up_proj.weight</c>).</summary>
     IEnumerable<(string Name, TorchSharp.Modules.Parameter Parameter)> NamedTrainableParameters();
 

@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using Zephyr.Alignment.Dpo.Data;
 using Zephyr.Alignment.Lora;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ namespace Zephyr.Alignment.Dpo.Reference;
 /// then restores both. The base weights are frozen by the adapter model, so the reference cannot drift while the
 /// adapters train. This object does not own the policy; disposing it only marks it released.
 /// </remarks>
-public sealed class AdapterDisabledReference : IReferenceModel, IFingerprintableReference
+public sealed class AdapterDisabledReference : IPrefixSharingReference, IFingerprintableReference
 {
     private readonly ILoraModel policy;
     private bool disposed;
@@ -48,7 +49,17 @@ public sealed class AdapterDisabledReference : IReferenceModel, IFingerprintable
     }
 
     /// <inheritdoc />
+    public IAttentionLayout? AttentionLayout => Policy.GetService(typeof(IAttentionLayout)) as IAttentionLayout;
+
+    /// <inheritdoc />
     public Tensor SequenceLogProbs(Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
+        => AdaptersOff(model => ReferenceModel.SequenceLogProbs(model, inputIds, attentionMask, completionMask, resultDevice));
+
+    /// <inheritdoc />
+    public Tensor SequenceLogProbs(PrefixSharedPairs pairs, Device resultDevice)
+        => AdaptersOff(model => ReferenceModel.SequenceLogProbs(model, pairs, resultDevice));
+
+    private Tensor AdaptersOff(Func<IPolicyModel, Tensor> score)
     {
         ILoraModel model = Policy;
         bool wasTraining = model.IsTraining;
@@ -61,7 +72,7 @@ public sealed class AdapterDisabledReference : IReferenceModel, IFingerprintable
 
         try
         {
-            return ReferenceModel.SequenceLogProbs(model, inputIds, attentionMask, completionMask, resultDevice);
+            return score(model);
         }
         finally
         {

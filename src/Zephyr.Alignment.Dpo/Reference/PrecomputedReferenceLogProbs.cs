@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Zephyr.Alignment.Dpo.Data;
 using static TorchSharp.torch;
 
@@ -73,6 +75,31 @@ public sealed class PrecomputedReferenceLogProbs
         int batchSize,
         Action<int>? progress = null,
         CancellationToken cancellationToken = default)
+        => Compute(reference, examples, collator, batchSize, prefixSharing: false, logger: null, progress, cancellationToken);
+
+    /// <summary>
+    /// Runs the reference once over <paramref name="examples"/> as <see cref="Compute(IReferenceModel, IReadOnlyList{TokenizedPreference}, PreferenceCollator, int, Action{int}?, CancellationToken)"/>
+    /// does, with each pair's prompt computed once when <paramref name="prefixSharing"/> is set (<see cref="DpoOptions.PrefixSharing"/>).
+    /// </summary>
+    /// <param name="reference">The frozen reference.</param>
+    /// <param name="examples">The tokenized pairs, in dataset order.</param>
+    /// <param name="collator">The training collator (same padding).</param>
+    /// <param name="batchSize">Pairs per forward pass.</param>
+    /// <param name="prefixSharing">Score <c>[prompt; chosen; rejected]</c> rows (<see cref="PrefixSharedPairs"/>) where that is exact.</param>
+    /// <param name="logger">Receives the Warning when the reference cannot share the prompt exactly; may be null.</param>
+    /// <param name="progress">Receives the number of pairs done after each batch; may be null.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    /// <returns>The values, by example index.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static PrecomputedReferenceLogProbs Compute(
+        IReferenceModel reference,
+        IReadOnlyList<TokenizedPreference> examples,
+        PreferenceCollator collator,
+        int batchSize,
+        bool prefixSharing,
+        ILogger? logger,
+        Action<int>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(examples);
@@ -81,13 +108,15 @@ public sealed class PrecomputedReferenceLogProbs
         var chosen = new double[examples.Count];
         var rejected = new double[examples.Count];
         ScalarType dtype = reference.DType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var gate = new PrefixSharingGate(logger ?? NullLogger.Instance);
         for (int start = 0; start < examples.Count; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             int count = Math.Min(batchSize, examples.Count - start);
             using PreferenceBatch batch = collator.Collate([.. examples.Skip(start).Take(count)]);
-            Tensor sums = reference.SequenceLogProbs(batch.InputIds, batch.AttentionMask, batch.CompletionMask, CPU); // [2n]
+            using PrefixSharedPairs? shared = prefixSharing ? PrefixSharedPairs.Pack(batch.InputIds, batch.AttentionMask, batch.CompletionMask) : null;
+            Tensor sums = gate.ReferenceSequenceLogProbs(reference, batch.InputIds, batch.AttentionMask, batch.CompletionMask, shared, CPU); // [2n]
             double[] values = sums.to(ScalarType.Float64).data<double>().ToArray();
             Array.Copy(values, 0, chosen, start, count);
             Array.Copy(values, count, rejected, start, count);

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using Zephyr.Alignment.Dpo.Data;
 using Zephyr.Alignment.Runtime;
 using Zephyr.Alignment.Scoring;
 using static TorchSharp.torch;
@@ -23,7 +24,7 @@ namespace Zephyr.Alignment.Dpo.Reference;
 /// caller asks for. It owns the wrapped model and disposes it.
 /// </para>
 /// </remarks>
-public sealed class ReferenceModel : IReferenceModel, IFingerprintableReference
+public sealed class ReferenceModel : IPrefixSharingReference, IFingerprintableReference
 {
     private readonly IPolicyModel model;
     private readonly List<(string Name, Parameter Parameter)> parameters;
@@ -125,6 +126,32 @@ public sealed class ReferenceModel : IReferenceModel, IFingerprintableReference
         Tensor logits = model.Forward(ids, attention, null, keep);          // [R, N, V]
         CompletionLogProbs logps = TokenLogProbs.ForCompletions(logits, ids.narrow(1, offset, keep), completion.narrow(1, offset, keep));
         return logps.Sum.to(resultDevice).detach().MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public IAttentionLayout? AttentionLayout => Model.GetService(typeof(IAttentionLayout)) as IAttentionLayout;
+
+    /// <inheritdoc />
+    public Tensor SequenceLogProbs(PrefixSharedPairs pairs, Device resultDevice)
+    {
+        IPolicyModel reference = Model;
+        if (reference.IsTraining)
+        {
+            reference.SetTrainingMode(false);
+        }
+
+        return SequenceLogProbs(reference, pairs, resultDevice);
+    }
+
+    /// <summary>The summed completion log-probs of packed pairs under <paramref name="model"/> as a reference: chosen then rejected <c>[2B]</c>, no gradients.</summary>
+    internal static Tensor SequenceLogProbs(IPolicyModel model, PrefixSharedPairs pairs, Device resultDevice)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(resultDevice);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var (chosen, rejected) = pairs.SequenceSums(pairs.Score(model).PerToken); // [B] each
+        return cat([chosen, rejected]).to(resultDevice).detach().MoveToOuterDisposeScope();
     }
 
     /// <summary>The frozen parameters with their checkpoint names, in the model's order (for fingerprints and checks).</summary>

@@ -229,6 +229,11 @@ public sealed class LoraModel : ILoraModel, IReloadableWeights
         => Live.model.Forward(inputIds, attentionMask, positionIds, logitsToKeep);
 
     /// <inheritdoc />
+    /// <remarks>Passed through, so the transformer runs the LM head on the selected positions only (the default would compute them all).</remarks>
+    public Tensor ForwardAt(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, Tensor logitPositions)
+        => Live.model.ForwardAt(inputIds, attentionMask, positionIds, logitPositions);
+
+    /// <inheritdoc />
     public IDisposable DisableAdapters()
     {
         ObjectDisposedException.ThrowIf(released, this);

@@ -20,7 +20,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout, ILoraAdaptable
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout, ILoraAdaptable, IAttentionLayout
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -70,6 +70,12 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
             }
         }
     }
+
+    /// <inheritdoc />
+    public bool SupportsVisibilityMask => true;
+
+    /// <inheritdoc />
+    public int? SmallestSlidingWindow => body.Layers.Select(layer => layer.SlidingWindow).Where(w => w is not null).Min();
 
     /// <inheritdoc />
     /// <remarks>
@@ -131,6 +137,22 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, long logitsToKeep)
         => Forward(inputIds, attentionMask, positionIds, cache: null, logitsToKeep);
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// The decoder layers run on every position (attention needs them); the final norm and the LM head run only on the
+    /// <c>N</c> selected hidden states, gathered with <c>index_select</c>, whose backward scatters an <c>[N, H]</c> gradient.
+    /// </remarks>
+    public Tensor ForwardAt(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, Tensor logitPositions)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        LogitPositions.Validate(logitPositions, inputIds);
+        using var scope = NewDisposeScope();
+        Tensor hidden = Hidden(inputIds, attentionMask, positionIds, cache: null);                  // [B, T, H]
+        Tensor index = logitPositions.to(ScalarType.Int64, hidden.device);                         // [N]
+        Tensor selected = hidden.reshape(-1, hidden.shape[^1]).index_select(0, index);             // [N, H]
+        return Head(selected).MoveToOuterDisposeScope();                                           // [N, V]
+    }
+
     /// <summary>
     /// Computes next-token logits for new tokens, attending to the positions already in <paramref name="cache"/> and
     /// appending the new keys and values to it.
@@ -153,6 +175,28 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, KeyValueCache? cache, long logitsToKeep = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(logitsToKeep);
+        ArgumentNullException.ThrowIfNull(inputIds);
+        using var scope = NewDisposeScope();
+        Tensor hidden = Hidden(inputIds, attentionMask, positionIds, cache); // [B, T, H]
+        long length = inputIds.shape[1];
+        if (logitsToKeep > 0 && logitsToKeep < length)
+        {
+            hidden = hidden.narrow(1, length - logitsToKeep, logitsToKeep); // [B, N, H]
+        }
+
+        return Head(hidden).MoveToOuterDisposeScope(); // [B, T, V]
+    }
+
+    /// <summary>The final norm and the LM head: logits <c>[..., V]</c> of hidden states <c>[..., H]</c>.</summary>
+    private Tensor Head(Tensor hidden)
+    {
+        Tensor normed = body.Norm.forward(hidden);
+        return lmHead is null ? nn.functional.linear(normed, body.EmbedTokens.Weight) : lmHead.forward(normed);
+    }
+
+    /// <summary>The embeddings and the decoder layers: the last layer's hidden states <c>[B, T, H]</c>, before the final norm.</summary>
+    private Tensor Hidden(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, KeyValueCache? cache)
+    {
         ArgumentNullException.ThrowIfNull(inputIds);
         if (inputIds.dim() != 2)
         {
@@ -212,16 +256,7 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
                 : layer.Forward(hidden, cos, sin, mask, cache?[i]);
         }
 
-        if (logitsToKeep > 0 && logitsToKeep < length)
-        {
-            hidden = hidden.narrow(1, length - logitsToKeep, logitsToKeep); // [B, N, H]
-        }
-
-        hidden = body.Norm.forward(hidden);
-        Tensor logits = lmHead is null
-            ? nn.functional.linear(hidden, body.EmbedTokens.Weight)
-            : lmHead.forward(hidden); // [B, T, V]
-        return logits.MoveToOuterDisposeScope();
+        return hidden.MoveToOuterDisposeScope();
     }
 
     private static bool IsValidMaskShape(Tensor mask, long batch, long queryLength, long keyLength) => mask.dim() switch

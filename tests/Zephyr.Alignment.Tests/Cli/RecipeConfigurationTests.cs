@@ -79,7 +79,7 @@ public sealed class RecipeConfigurationTests
 
         var (code, options, stderr) = Validate(
             "dpo", "-c", Path.Combine(Recipes, "dpo", "config_full.yaml"), "--model_name_or_path", TestPaths.Fixture("tiny-llama"),
-            "--dataset", $"HuggingFaceH4/ultrafeedback_binarized={data}", "--loss_type", "ipo");
+            "--dataset", $"HuggingFaceH4/ultrafeedback_binarized={data}", "--loss_type", "ipo", "--prefix_sharing", "false");
 
         Assert.True(code == 0, stderr);
         JsonElement o = options!.Value;
@@ -94,6 +94,7 @@ public sealed class RecipeConfigurationTests
         Assert.Equal(100, o.GetProperty("EvalSteps").GetInt32());
         Assert.Equal(10, o.GetProperty("LoggingSteps").GetInt32());
         Assert.Equal(["ipo"], o.GetProperty("LossType").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(o.GetProperty("PrefixSharing").GetBoolean());
     }
 
     [Fact]

@@ -53,6 +53,30 @@ internal static class TinyTraining
         SaveTotalLimit = 0,
     };
 
+    /// <summary>Copies every trainable parameter's gradient and zeroes it, so the next backward starts clean.</summary>
+    public static Dictionary<string, Tensor> TakeGradients(IPolicyModel model)
+    {
+        var grads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in model.NamedTrainableParameters())
+        {
+            grads[name] = parameter.grad!.clone();
+            parameter.grad!.zero_();
+        }
+
+        return grads;
+    }
+
+    /// <summary>Asserts that each gradient of <paramref name="actual"/> is within <paramref name="tolerance"/> of <paramref name="expected"/>'s.</summary>
+    public static void AssertGradientsClose(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, double tolerance)
+    {
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, grad) in expected)
+        {
+            double diff = (grad - actual[name]).abs().max().item<float>();
+            Assert.True(diff <= tolerance, $"{name}: gradients differ by {diff}");
+        }
+    }
+
     public static Dictionary<string, byte[]> Snapshot(IPolicyModel model)
         => model.NamedTrainableParameters().ToDictionary(p => p.Name, p => Bytes(p.Parameter));
 
