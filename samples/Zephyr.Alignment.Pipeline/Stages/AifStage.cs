@@ -48,7 +48,7 @@ internal static class AifStage
         if (generators.Count < 2)
         {
             throw new InvalidOperationException(
-                $"AIF needs at least two generators to compare; got {generators.Count} (SftGeneratorTemperatures and BaseGeneratorTemperature).");
+                $"AIF needs at least two generators to compare; got {generators.Count} (SftGeneratorTemperatures, BaseGeneratorTemperature and TeacherGenerator).");
         }
 
         List<WorldTask> tasks = [.. context.Splits.Aif, .. context.Splits.TestPrefs];
