@@ -2,7 +2,7 @@
 # One command, both runners, the ratio: the library's training step (benchmarks/Zephyr.Alignment.Benchmarks 'step')
 # against the same step in PyTorch eager (benchmarks/pytorch/dpo_step.py, Debian's python3-torch + OpenBLAS).
 #   benchmarks/step-vs-pytorch.sh [--mode dpo|dpo-precomputed|sft] [--steps N] [--threads N] [workload options...]
-# Both get the same arguments, except the .NET-only ones (--malloc, --rss-csv, --precision, --gradient-checkpointing, --prefix-sharing),
+# Both get the same arguments, except the .NET-only ones (--malloc, --rss-csv, --precision, --gradient-checkpointing, --prefix-sharing, --gc-steps),
 # which go to the .NET runner alone: `--precision bf16` compares our bf16 mixed-precision step with PyTorch's fp32 one.
 # The runs alternate (.NET, PyTorch, .NET, PyTorch) when ROUNDS=2, so a busy machine slows both alike.
 set -euo pipefail
@@ -12,7 +12,7 @@ rounds="${ROUNDS:-1}"
 common=() dotnet_only=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --malloc|--rss-csv|--precision|--gradient-checkpointing|--prefix-sharing) dotnet_only+=("$1" "$2"); shift 2 ;;
+    --malloc|--rss-csv|--precision|--gradient-checkpointing|--prefix-sharing|--gc-steps) dotnet_only+=("$1" "$2"); shift 2 ;;
     *) common+=("$1"); shift ;;
   esac
 done

@@ -13,8 +13,9 @@ using static TorchSharp.torch;
 
 // Trains a random Llama with a real-size vocabulary through the library's own TrainingLoop in a process of its own
 // (the allocator policy is process-wide) and prints the resident set size after every optimizer step, for
-// ResidentMemoryTests. Usage: probe OUTPUT_DIR dpo|sft STEPS default|on|off [vocab hidden layers pairs length threads]
-// (default: the library's own policy, as any app gets it; on / off: NativeMemoryOptions.TuneAllocator).
+// ResidentMemoryTests. Usage: probe OUTPUT_DIR dpo|sft STEPS default|on|off [vocab hidden layers pairs length threads gc-steps]
+// (default: the library's own policy, as any app gets it; on / off: NativeMemoryOptions.TuneAllocator; gc-steps:
+// TrainingOptions.GarbageCollectionSteps, by default the option's default).
 // Output lines: "policy <applied settings or the skip reason>", then
 // "step <n> <VmRSS kB> <VmHWM kB> <managed heap kB> <gen-2 collections> <ms since the previous step>".
 string output = args[0];
@@ -22,6 +23,7 @@ string mode = args[1];
 int steps = Int(2);
 string policyArgument = args[3];
 int vocab = Int(4, 32000), hidden = Int(5, 64), layers = Int(6, 1), pairs = Int(7, 4), length = Int(8, 64), threads = Int(9, 1);
+int garbageCollectionSteps = Int(10, new TrainingOptions().GarbageCollectionSteps);
 
 if (policyArgument != "default")
 {
@@ -55,6 +57,7 @@ var training = new TrainingOptions
     PerDeviceTrainBatchSize = pairs,
     LoggingSteps = steps,
     SaveSteps = 0,
+    GarbageCollectionSteps = garbageCollectionSteps,
 };
 var random = new Random(1);
 int[] Tokens(int count) => [.. Enumerable.Range(0, count).Select(_ => random.Next(vocab))];

@@ -105,6 +105,7 @@ public static class StepBenchmark
             Bf16 = o.DType == ScalarType.BFloat16,
             Fp16 = o.DType == ScalarType.Float16,
             GradientCheckpointing = o.GradientCheckpointing,
+            GarbageCollectionSteps = o.GarbageCollectionSteps,
         };
 
         int rows = 2 * o.Pairs;
@@ -174,6 +175,7 @@ public static class StepBenchmark
             ["mixed_precision"] = o.DType is ScalarType.BFloat16 or ScalarType.Float16,
             ["gradient_checkpointing"] = o.GradientCheckpointing,
             ["prefix_sharing"] = o.Mode == "sft" ? null : o.PrefixSharing,
+            ["gc_steps"] = o.GarbageCollectionSteps,
             ["malloc"] = string.Join(", ", TorchRuntime.NativeMemory.Applied.DefaultIfEmpty("glibc defaults")),
             ["steps"] = o.Steps,
             ["ms_per_step"] = median,

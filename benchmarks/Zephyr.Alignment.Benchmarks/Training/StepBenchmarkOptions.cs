@@ -1,5 +1,6 @@
 using System.Globalization;
 using Zephyr.Alignment.Runtime;
+using Zephyr.Alignment.Training;
 using static TorchSharp.torch;
 
 namespace Zephyr.Alignment.Benchmarks.Training;
@@ -19,6 +20,8 @@ public sealed class StepBenchmarkOptions
           --gradient-checkpointing true|false   recompute each decoder layer in backward (default false)
           --prefix-sharing true|false   DPO modes: one [prompt; chosen; rejected] row per pair, the prompt computed once
                              (DpoOptions.PrefixSharing; default: the option's default, true)
+          --gc-steps N       TrainingOptions.GarbageCollectionSteps: collect the step's garbage every N steps, 0 never
+                             (default: the option's default, 1)
           --threads N        torch intra-op threads; 0 keeps torch's default (default 0)
           --malloc SPEC      the native allocator policy: 'library' (default: NativeMemoryOptions' defaults), 'off'
                              (glibc's dynamic threshold), or mmap=BYTES[,trim=BYTES][,arena=N]
@@ -41,6 +44,9 @@ public sealed class StepBenchmarkOptions
 
     /// <summary>Whether the policy recomputes its layers in the backward pass.</summary>
     public bool GradientCheckpointing { get; private set; }
+
+    /// <summary>Steps between the loop's collections of step garbage (default: <see cref="TrainingOptions.GarbageCollectionSteps"/>'s).</summary>
+    public int GarbageCollectionSteps { get; private set; } = new TrainingOptions().GarbageCollectionSteps;
 
     /// <summary>Whether DPO packs each pair into one row and computes its prompt once (default: <see cref="Dpo.DpoOptions.PrefixSharing"/>'s).</summary>
     public bool PrefixSharing { get; private set; } = new Dpo.DpoOptions().PrefixSharing;
@@ -123,6 +129,11 @@ public sealed class StepBenchmarkOptions
                     break;
                 case "--gradient-checkpointing":
                     o.GradientCheckpointing = bool.TryParse(value, out bool on) ? on : throw new ArgumentException($"--gradient-checkpointing needs true or false; got '{value}'.");
+                    break;
+                case "--gc-steps":
+                    o.GarbageCollectionSteps = int.TryParse(value, CultureInfo.InvariantCulture, out int gcSteps) && gcSteps >= 0
+                        ? gcSteps
+                        : throw new ArgumentException($"--gc-steps needs a whole number >= 0; got '{value}'.");
                     break;
                 case "--prefix-sharing":
                     o.PrefixSharing = bool.TryParse(value, out bool share) ? share : throw new ArgumentException($"--prefix-sharing needs true or false; got '{value}'.");

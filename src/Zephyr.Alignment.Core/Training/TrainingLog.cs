@@ -47,4 +47,7 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Resuming from {Checkpoint} although {Change} (ResumeWithChangedSettings)")]
     public static partial void ResumeSettingChanged(ILogger logger, string checkpoint, string change);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Collecting the step's garbage every {Steps} optimizer step(s): generation 0 and pending finalizers, which free TorchSharp's per-step native objects (GarbageCollectionSteps; 0 turns it off)")]
+    public static partial void GarbageCollection(ILogger logger, int steps);
 }

@@ -128,6 +128,11 @@ public sealed class TrainingLoop<TBatch>(
         TrainingLog.TrainingStarted(
             logger, plan.ExampleCount, plan.TotalSteps, plan.Accumulation, plan.BatchSize, plan.StepsPerEpoch, schedule.Type, warmup, options.LearningRate);
 
+        if (options.GarbageCollectionSteps > 0)
+        {
+            TrainingLog.GarbageCollection(logger, options.GarbageCollectionSteps);
+        }
+
         bool wasTraining = policy.IsTraining;
         policy.SetTrainingMode(true);
         DropGradients(parameters);
@@ -146,6 +151,11 @@ public sealed class TrainingLoop<TBatch>(
 
                 StepOutcome outcome = TrainStep(run.Step, schedule, parameters, optimizer, window, run.Counts);
                 run.Step++;
+                if (options.GarbageCollectionSteps > 0 && run.Step % options.GarbageCollectionSteps == 0)
+                {
+                    CollectStepGarbage();
+                }
+
                 run.LastLearningRate = outcome.LearningRate;
                 run.LastGradNorm = outcome.GradNorm;
                 window.Add(MetricNames.Loss, outcome.Loss);
@@ -262,6 +272,16 @@ public sealed class TrainingLoop<TBatch>(
 
         objective.AddDerivedEvaluationMetrics(means);
         return means;
+    }
+
+    /// <summary>
+    /// Frees the native memory of the step's unreachable TorchSharp objects now rather than whenever the GC next runs:
+    /// they are young (generation 0), and their native blocks go back to the allocator only in their finalizers.
+    /// </summary>
+    private static void CollectStepGarbage()
+    {
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        GC.WaitForPendingFinalizers();
     }
 
     private StepOutcome TrainStep(

@@ -130,6 +130,11 @@ public sealed class TrainingOptionsValidator : IValidateOptions<TrainingOptions>
             failures.Add(Invariant($"SaveSteps must be >= 0 (0 saves only the final checkpoint); got {options.SaveSteps}."));
         }
 
+        if (options.GarbageCollectionSteps < 0)
+        {
+            failures.Add(Invariant($"GarbageCollectionSteps must be >= 0 (0 turns the per-step collection off); got {options.GarbageCollectionSteps}."));
+        }
+
         if (options.SaveTotalLimit < 0)
         {
             failures.Add(Invariant($"SaveTotalLimit must be >= 0 (0 keeps every checkpoint); got {options.SaveTotalLimit}."));
