@@ -12,11 +12,11 @@ internal sealed class PipelineOptions
     /// <summary>Seed of the world, the weights, the sampling and the binarization. Default: 42.</summary>
     public int Seed { get; set; } = 42;
 
-    /// <summary>Raw-text documents the base model is pretrained on. Default: 6000.</summary>
-    public int PretrainDocuments { get; set; } = 6000;
+    /// <summary>Raw-text documents the base model is pretrained on. Default: 24000.</summary>
+    public int PretrainDocuments { get; set; } = 24000;
 
-    /// <summary>Teacher demonstrations for dSFT. Default: 2400.</summary>
-    public int SftExamples { get; set; } = 2400;
+    /// <summary>Teacher demonstrations for dSFT. Default: 4800.</summary>
+    public int SftExamples { get; set; } = 4800;
 
     /// <summary>Held-in prompts answered by the AIF generators and binarized into <c>train_prefs</c>. Default: 320.</summary>
     public int AifPrompts { get; set; } = 320;
@@ -45,8 +45,8 @@ internal sealed class PipelineOptions
     /// <summary>Most new tokens per generated answer. Default: 24.</summary>
     public int MaxNewTokens { get; set; } = 24;
 
-    /// <summary>Pretraining optimizer steps. Default: 200.</summary>
-    public int PretrainSteps { get; set; } = 200;
+    /// <summary>Pretraining optimizer steps. Default: 800.</summary>
+    public int PretrainSteps { get; set; } = 800;
 
     /// <summary>Pretraining peak learning rate. Default: 3e-3.</summary>
     public double PretrainLearningRate { get; set; } = 3e-3;
@@ -66,8 +66,24 @@ internal sealed class PipelineOptions
     /// <summary>Sampling temperature of the base model as an AIF generator; 0 or less leaves it out. Default: 1.0.</summary>
     public double BaseGeneratorTemperature { get; set; } = 1.0;
 
+    /// <summary>
+    /// The teacher's own answers join the AIF generators (generator <c>teacher</c>), as GPT-4's and GPT-3.5's answers are
+    /// in UltraFeedback's pool of models beside the open models, so the best candidate of a prompt can be the teacher's.
+    /// Default: false (appsettings.json turns it on).
+    /// </summary>
+    public bool TeacherGenerator { get; set; }
+
     /// <summary>dDPO β. Default: 0.1.</summary>
     public double Beta { get; set; } = 0.1;
+
+    /// <summary>
+    /// dDPO loss types by TRL name (<c>loss_type</c>), summed with <see cref="DpoLossWeights"/> when there are several (TRL's
+    /// way of writing RPO: <c>sigmoid</c> and <c>sft</c>). Default: none, which is <c>sigmoid</c>, the paper's DPO loss.
+    /// </summary>
+    public IList<string> DpoLossTypes { get; set; } = [];
+
+    /// <summary>The weight of each of <see cref="DpoLossTypes"/> (<c>loss_weights</c>). Default: none (all 1).</summary>
+    public IList<double> DpoLossWeights { get; set; } = [];
 
     /// <summary>dDPO epochs over <c>train_prefs</c>. Default: 2.</summary>
     public double DpoEpochs { get; set; } = 2;

@@ -1,3 +1,4 @@
+using Zephyr.Alignment.Dpo.Losses;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 
@@ -59,9 +60,19 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
             failures.Add($"SftGeneratorTemperatures must all be positive (sampling); got [{string.Join(", ", options.SftGeneratorTemperatures)}].");
         }
 
-        if (options.SftGeneratorTemperatures.Count + (options.BaseGeneratorTemperature > 0 ? 1 : 0) < 2)
+        if (options.SftGeneratorTemperatures.Count + (options.BaseGeneratorTemperature > 0 ? 1 : 0) + (options.TeacherGenerator ? 1 : 0) < 2)
         {
-            failures.Add("AIF needs at least two generators: list two SftGeneratorTemperatures, or one and a positive BaseGeneratorTemperature.");
+            failures.Add("AIF needs at least two generators: list two SftGeneratorTemperatures, or one and a positive BaseGeneratorTemperature or TeacherGenerator.");
+        }
+
+        foreach (string type in options.DpoLossTypes.Where(t => !DpoLosses.Names.Contains(t, StringComparer.Ordinal)))
+        {
+            failures.Add($"DpoLossTypes: '{type}' is not a known DPO loss type; known: {string.Join(", ", DpoLosses.Names)}.");
+        }
+
+        if (options.DpoLossWeights.Count > 0 && options.DpoLossWeights.Count != Math.Max(1, options.DpoLossTypes.Count))
+        {
+            failures.Add($"DpoLossWeights has {options.DpoLossWeights.Count} value(s) but DpoLossTypes has {Math.Max(1, options.DpoLossTypes.Count)} (none means sigmoid).");
         }
 
         if (options.Resume && options.Overwrite)

@@ -22,8 +22,17 @@ internal sealed class RunReport(
 
     public double TotalSeconds { get; set; }
 
-    /// <summary>dSFT + dDPO beats dSFT alone: its teacher-judged win rate against dSFT is above one half.</summary>
-    public bool ZephyrBeatsDsft => Row(StageNames.DsftDdpo).WinRateVsDsft > 0.5;
+    /// <summary>The significance level of the sign test behind <see cref="ZephyrBeatsDsft"/>.</summary>
+    public const double SignificanceLevel = 0.05;
+
+    /// <summary>
+    /// dSFT + dDPO beats dSFT alone: its teacher-judged win rate against dSFT is above one half, and by more than chance
+    /// (a two-sided sign test over the prompts where the teacher prefers one answer, <see cref="SignificanceLevel"/>).
+    /// </summary>
+    public bool ZephyrBeatsDsft => Row(StageNames.DsftDdpo).WinRateVsDsft > 0.5 && ZephyrVsDsftSignTest < SignificanceLevel;
+
+    /// <summary>The two-sided sign test's p-value of dSFT + dDPO's wins against its losses to dSFT (ties left out).</summary>
+    public double ZephyrVsDsftSignTest => SignTest.TwoSidedP(Row(StageNames.DsftDdpo).WinsVsDsft, Row(StageNames.DsftDdpo).LossesVsDsft);
 
     /// <summary>dDPO without dSFT follows the format worst of the three trained variants.</summary>
     public bool DdpoOnlyWorstAtFormat =>
@@ -62,9 +71,13 @@ internal sealed class RunReport(
     public IEnumerable<string> ShapeFindings()
     {
         VariantMetrics zephyr = Row(StageNames.DsftDdpo), dsft = Row(StageNames.Dsft), only = Row(StageNames.DdpoOnly);
+        string counts = Invariant(
+            $"{zephyr.WinsVsDsft} wins, {zephyr.LossesVsDsft} losses, {zephyr.TiesVsDsft} ties on {zephyr.Prompts} prompts, sign test p = {ZephyrVsDsftSignTest:0.000}; task accuracy {zephyr.TaskAccuracy:0.000} vs {dsft.TaskAccuracy:0.000}");
         yield return ZephyrBeatsDsft
-            ? Invariant($"As in the paper, dSFT + dDPO beats dSFT alone: win rate {zephyr.WinRateVsDsft:0.000} > 0.5 (task accuracy {zephyr.TaskAccuracy:0.000} vs {dsft.TaskAccuracy:0.000}).")
-            : Invariant($"NOT as in the paper: dSFT + dDPO does not beat dSFT alone (win rate {zephyr.WinRateVsDsft:0.000} ≤ 0.5; task accuracy {zephyr.TaskAccuracy:0.000} vs {dsft.TaskAccuracy:0.000}).");
+            ? Invariant($"As in the paper, dSFT + dDPO beats dSFT alone: win rate {zephyr.WinRateVsDsft:0.000} > 0.5 ({counts}).")
+            : zephyr.WinRateVsDsft > 0.5
+                ? Invariant($"NOT clearly as in the paper: dSFT + dDPO's win rate against dSFT is {zephyr.WinRateVsDsft:0.000}, above 0.5 but within chance ({counts}).")
+                : Invariant($"NOT as in the paper: dSFT + dDPO does not beat dSFT alone (win rate {zephyr.WinRateVsDsft:0.000} ≤ 0.5; {counts}).");
         yield return DdpoOnlyWorstAtFormat
             ? Invariant($"As in the paper, dDPO without dSFT follows the format worst of the trained variants (format accuracy {only.FormatAccuracy:0.000} vs dSFT {dsft.FormatAccuracy:0.000}, dSFT + dDPO {zephyr.FormatAccuracy:0.000}).")
             : Invariant($"NOT as in the paper: dDPO without dSFT is not the worst at following the format (format accuracy {only.FormatAccuracy:0.000} vs dSFT {dsft.FormatAccuracy:0.000}, dSFT + dDPO {zephyr.FormatAccuracy:0.000}).");

@@ -21,7 +21,11 @@ internal static class AifStage
         int Prompts, int TrainPairs, int TestPairs, int EmptyCompletions, IReadOnlyDictionary<string, int> Dropped, double MeanChosen, double MeanRejected,
         IReadOnlyDictionary<string, double> MeanScoreByGenerator, string TrainFile, string TestFile);
 
-    private sealed record Generator(string Name, string ModelFolder, double Temperature);
+    /// <summary>The teacher as a generator: its ideal answers, like GPT-4's in UltraFeedback's pool.</summary>
+    public const string TeacherGeneratorName = "teacher";
+
+    /// <summary>A generator: a model folder sampled at a temperature, or the teacher (no model folder).</summary>
+    private sealed record Generator(string Name, string? ModelFolder, double Temperature);
 
     public static async Task<Summary> RunAsync(PipelineContext context, string baseModel, string sftModel, CancellationToken cancellationToken)
     {
@@ -36,10 +40,15 @@ internal static class AifStage
             generators.Add(new Generator(string.Create(CultureInfo.InvariantCulture, $"base-t{options.BaseGeneratorTemperature:0.0}"), baseModel, options.BaseGeneratorTemperature));
         }
 
+        if (options.TeacherGenerator)
+        {
+            generators.Add(new Generator(TeacherGeneratorName, null, 0));
+        }
+
         if (generators.Count < 2)
         {
             throw new InvalidOperationException(
-                $"AIF needs at least two generators to compare; got {generators.Count} (SftGeneratorTemperatures and BaseGeneratorTemperature).");
+                $"AIF needs at least two generators to compare; got {generators.Count} (SftGeneratorTemperatures, BaseGeneratorTemperature and TeacherGenerator).");
         }
 
         List<WorldTask> tasks = [.. context.Splits.Aif, .. context.Splits.TestPrefs];
@@ -50,7 +59,14 @@ internal static class AifStage
         var completions = new List<Generation.Completion>[generators.Count];
         for (int g = 0; g < generators.Count; g++)
         {
-            using var generation = new Generation(generators[g].ModelFolder);
+            if (generators[g].ModelFolder is not { } folder)
+            {
+                completions[g] = [.. tasks.Select(t => new Generation.Completion(context.Teacher.Demonstrate(t), StoppedOnEos: true))];
+                progress.Report((double)(g + 1) * tasks.Count);
+                continue;
+            }
+
+            using var generation = new Generation(folder);
             completions[g] = generation.Answer(
                 tasks, generators[g].Temperature, options.MaxNewTokens, options.GenerationBatchSize, options.Seed + 1000L * (g + 1), progress, (double)g * tasks.Count, cancellationToken);
         }

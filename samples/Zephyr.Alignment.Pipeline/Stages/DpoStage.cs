@@ -25,6 +25,8 @@ internal static class DpoStage
             OutputDirectory = context.Layout.Stage(name),
             ChatTemplate = "zephyr",
             Beta = options.Beta,
+            LossType = options.DpoLossTypes.Count == 0 ? null : [.. options.DpoLossTypes],
+            LossWeights = options.DpoLossWeights.Count == 0 ? null : [.. options.DpoLossWeights],
             LearningRate = options.DpoLearningRate,
             NumTrainEpochs = options.DpoEpochs,
             PerDeviceTrainBatchSize = options.DpoBatchSize,

@@ -54,6 +54,7 @@ internal static class EvaluationStage
             double winRate = reference is null
                 ? double.NaN
                 : results.Select((r, i) => r.Verdict.Score > reference[i].Verdict.Score ? 1.0 : r.Verdict.Score == reference[i].Verdict.Score ? 0.5 : 0.0).Average();
+            int Count(Func<double, double, bool> outcome) => reference is null ? 0 : results.Where((r, i) => outcome(r.Verdict.Score, reference[i].Verdict.Score)).Count();
             rows.Add(new VariantMetrics
             {
                 Name = variant.Name,
@@ -62,6 +63,9 @@ internal static class EvaluationStage
                 FormatAccuracy = results.Average(r => r.Verdict.FormatOk && r.Completion.StoppedOnEos ? 1.0 : 0.0),
                 TeacherScore = results.Average(r => r.Verdict.Score),
                 WinRateVsDsft = winRate,
+                WinsVsDsft = Count((score, dsftScore) => score > dsftScore),
+                LossesVsDsft = Count((score, dsftScore) => score < dsftScore),
+                TiesVsDsft = Count((score, dsftScore) => score == dsftScore),
                 StoppedOnEos = results.Average(r => r.Completion.StoppedOnEos ? 1.0 : 0.0),
                 EvalRewardsAccuracies = variant.DpoEvaluation?.GetValueOrDefault(MetricNames.Eval(MetricNames.RewardsAccuracies)),
                 EvalRewardsMargins = variant.DpoEvaluation?.GetValueOrDefault(MetricNames.Eval(MetricNames.RewardsMargins)),

@@ -29,6 +29,18 @@ internal sealed record VariantMetrics
     [JsonPropertyName("win_rate_vs_dsft")]
     public required double WinRateVsDsft { get; init; }
 
+    /// <summary>Held-out prompts on which the teacher scores the variant's answer above the dSFT model's (0 for dSFT itself).</summary>
+    [JsonPropertyName("wins_vs_dsft")]
+    public required int WinsVsDsft { get; init; }
+
+    /// <summary>Held-out prompts on which the teacher scores the variant's answer below the dSFT model's.</summary>
+    [JsonPropertyName("losses_vs_dsft")]
+    public required int LossesVsDsft { get; init; }
+
+    /// <summary>Held-out prompts on which the two answers score the same (they count half in the win rate).</summary>
+    [JsonPropertyName("ties_vs_dsft")]
+    public required int TiesVsDsft { get; init; }
+
     /// <summary>Fraction of answers that ended with eos (rather than at the token limit).</summary>
     [JsonPropertyName("stopped_on_eos")]
     public required double StoppedOnEos { get; init; }

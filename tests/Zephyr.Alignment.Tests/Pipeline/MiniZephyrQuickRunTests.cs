@@ -108,7 +108,13 @@ public sealed class MiniZephyrQuickRunTests(QuickRunFixture run) : IClassFixture
 
             Assert.InRange(row.GetProperty("teacher_score").GetDouble(), 1, 5);
             Assert.Equal(8, row.GetProperty("task_accuracy_by_kind").EnumerateObject().Count());
+            int wins = row.GetProperty("wins_vs_dsft").GetInt32(), losses = row.GetProperty("losses_vs_dsft").GetInt32(), ties = row.GetProperty("ties_vs_dsft").GetInt32();
+            int prompts = row.GetProperty("prompts").GetInt32();
+            Assert.Equal(prompts, wins + losses + ties);
+            Assert.Equal((wins + (0.5 * ties)) / prompts, row.GetProperty("win_rate_vs_dsft").GetDouble(), 1e-12);
         }
+
+        Assert.Equal(rows[1].GetProperty("prompts").GetInt32(), rows[1].GetProperty("ties_vs_dsft").GetInt32());
 
         Assert.Equal(0.5, rows[1].GetProperty("win_rate_vs_dsft").GetDouble());
         Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("eval_rewards_accuracies").ValueKind);
