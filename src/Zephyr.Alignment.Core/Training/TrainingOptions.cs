@@ -113,7 +113,9 @@ public partial class TrainingOptions
     /// and a step allocates too little managed memory for the GC to run on its own for tens of steps. Until it does, the
     /// native heap grows around those blocks: resident memory of the <c>bench-small</c> DPO step climbed by about 280 MB
     /// over its first 50 steps and stayed there, against flat from step 6 with this collection (see
-    /// <c>docs/troubleshooting.md</c>). A collection costs about a millisecond.
+    /// <c>docs/troubleshooting.md</c>). A collection costs about a millisecond. Set 0 when other threads of the process
+    /// run torch operations during training: TorchSharp 0.107 passes some temporary <c>Scalar</c>s by raw handle, and a
+    /// collection during such a call on another thread can free one mid-call (see the same page).
     /// 0 turns it off. Default: 1 (after every step).
     /// </summary>
     public int GarbageCollectionSteps { get; set; } = 1;
