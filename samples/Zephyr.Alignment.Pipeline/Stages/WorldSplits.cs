@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Zephyr.Alignment.Pipeline.World;
 
 namespace Zephyr.Alignment.Pipeline.Stages;
@@ -11,13 +12,26 @@ internal sealed class WorldSplits
     public WorldSplits(PipelineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Evaluation = TaskWorld.Sample(options.EvalPrompts, options.Seed + 1);
-        TestPrefs = TaskWorld.Sample(options.TestPrefPrompts, options.Seed + 2, Evaluation.Select(t => t.Prompt));
+        Evaluation = Draw(nameof(options.EvalPrompts), () => TaskWorld.Sample(options.EvalPrompts, options.Seed + 1));
+        TestPrefs = Draw(nameof(options.TestPrefPrompts), () => TaskWorld.Sample(options.TestPrefPrompts, options.Seed + 2, Evaluation.Select(t => t.Prompt)));
         string[] heldOut = [.. Evaluation.Concat(TestPrefs).Select(t => t.Prompt)];
-        Aif = TaskWorld.Sample(options.AifPrompts, options.Seed + 3, heldOut);
-        Sft = TaskWorld.Sample(options.SftExamples, options.Seed + 4, heldOut, distinct: false);
+        Aif = Draw(nameof(options.AifPrompts), () => TaskWorld.Sample(options.AifPrompts, options.Seed + 3, heldOut));
+        Sft = Draw(nameof(options.SftExamples), () => TaskWorld.Sample(options.SftExamples, options.Seed + 4, heldOut, distinct: false));
         SftEval = TestPrefs;
         ById = Evaluation.Concat(TestPrefs).Concat(Aif).ToDictionary(t => t.Prompt, StringComparer.Ordinal);
+    }
+
+    /// <summary>Draws one split; a count the world cannot supply is a bad setting, named as such (exit code 2).</summary>
+    private static List<WorldTask> Draw(string setting, Func<List<WorldTask>> sample)
+    {
+        try
+        {
+            return sample();
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new OptionsValidationException(nameof(PipelineOptions), typeof(PipelineOptions), [$"{setting}: {exception.Message}"]);
+        }
     }
 
     /// <summary>Held-out prompts of the final evaluation.</summary>

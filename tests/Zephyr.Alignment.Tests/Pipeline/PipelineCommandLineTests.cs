@@ -42,6 +42,18 @@ public sealed class PipelineCommandLineTests
     }
 
     [Fact]
+    public void More_distinct_prompts_than_the_world_holds_is_a_bad_setting_that_names_itself()
+    {
+        using var folder = new TempDirectory();
+
+        var (exitCode, _, stderr) = PipelineProcess.Run("--quick", "--output", folder.File("out"), "--Pipeline:AifPrompts=5000");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("AifPrompts: The task world cannot draw 5000 distinct prompts", stderr);
+        Assert.DoesNotContain("Unhandled exception", stderr);
+    }
+
+    [Fact]
     public void The_real_recipe_runs_dsft_then_ddpo_on_a_hugging_face_folder_and_local_hub_schema_files()
     {
         using var folder = new TempDirectory();
