@@ -10,6 +10,22 @@ internal sealed class ZephyrProcess : IDisposable
     private static readonly string Assembly = typeof(ZephyrProcess).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "CliAssembly").Value!;
 
+    /// <summary>GNU coreutils' env, which can reset a signal to its default before it runs the command.</summary>
+    private const string DefaultSignalEnv = "/usr/bin/env";
+
+    /// <summary>Whether <see cref="DefaultSignalEnv"/> takes <c>--default-signal</c> (coreutils 8.31 and later; not busybox's).</summary>
+    private static readonly Lazy<bool> CanResetSignals = new(() =>
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists(DefaultSignalEnv))
+        {
+            return false;
+        }
+
+        using Process probe = Process.Start(new ProcessStartInfo(DefaultSignalEnv, ["--default-signal=INT", "true"]) { RedirectStandardError = true })!;
+        probe.WaitForExit();
+        return probe.ExitCode == 0;
+    });
+
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
@@ -20,6 +36,15 @@ internal sealed class ZephyrProcess : IDisposable
     {
         _waitFor = waitFor;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (CanResetSignals.Value)
+        {
+            // A test run started in the background of a non-interactive shell (`cmd &`, as CI scripts may do) ignores
+            // SIGINT, children inherit that, and .NET then never sees the Ctrl+C that Interrupt sends: restore it.
+            start.FileName = DefaultSignalEnv;
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(Assembly);
         foreach (string arg in args)
         {
