@@ -96,17 +96,7 @@ public sealed class ReferenceModel : IPrefixSharingReference, IFingerprintableRe
     /// <param name="resultDevice">Where the result goes (the policy's device, for the loss).</param>
     /// <returns>Sequence log-probs <c>[R]</c> in float32 (float64 for a float64 reference), on <paramref name="resultDevice"/>; no gradient history. The caller owns it.</returns>
     public Tensor SequenceLogProbs(Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
-    {
-        IPolicyModel reference = Model;
-
-        // Something else may have switched the wrapped model to training mode (dropout); the reference never runs in it.
-        if (reference.IsTraining)
-        {
-            reference.SetTrainingMode(false);
-        }
-
-        return SequenceLogProbs(reference, inputIds, attentionMask, completionMask, resultDevice);
-    }
+        => SequenceLogProbs(EvaluationModel, inputIds, attentionMask, completionMask, resultDevice);
 
     /// <summary>The summed completion log-probs of <paramref name="model"/> as a reference: no gradients, detached, on <paramref name="resultDevice"/>.</summary>
     internal static Tensor SequenceLogProbs(IPolicyModel model, Tensor inputIds, Tensor attentionMask, Tensor completionMask, Device resultDevice)
@@ -133,15 +123,7 @@ public sealed class ReferenceModel : IPrefixSharingReference, IFingerprintableRe
 
     /// <inheritdoc />
     public Tensor SequenceLogProbs(PrefixSharedPairs pairs, Device resultDevice)
-    {
-        IPolicyModel reference = Model;
-        if (reference.IsTraining)
-        {
-            reference.SetTrainingMode(false);
-        }
-
-        return SequenceLogProbs(reference, pairs, resultDevice);
-    }
+        => SequenceLogProbs(EvaluationModel, pairs, resultDevice);
 
     /// <summary>The summed completion log-probs of packed pairs under <paramref name="model"/> as a reference: chosen then rejected <c>[2B]</c>, no gradients.</summary>
     internal static Tensor SequenceLogProbs(IPolicyModel model, PrefixSharedPairs pairs, Device resultDevice)
@@ -152,6 +134,21 @@ public sealed class ReferenceModel : IPrefixSharingReference, IFingerprintableRe
         using var scope = NewDisposeScope();
         var (chosen, rejected) = pairs.SequenceSums(pairs.Score(model).PerToken); // [B] each
         return cat([chosen, rejected]).to(resultDevice).detach().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The wrapped model in evaluation mode: something else may have switched it to training mode (dropout), and the reference never runs in it.</summary>
+    private IPolicyModel EvaluationModel
+    {
+        get
+        {
+            IPolicyModel reference = Model;
+            if (reference.IsTraining)
+            {
+                reference.SetTrainingMode(false);
+            }
+
+            return reference;
+        }
     }
 
     /// <summary>The frozen parameters with their checkpoint names, in the model's order (for fingerprints and checks).</summary>

@@ -175,7 +175,6 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor? positionIds, KeyValueCache? cache, long logitsToKeep = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(logitsToKeep);
-        ArgumentNullException.ThrowIfNull(inputIds);
         using var scope = NewDisposeScope();
         Tensor hidden = Hidden(inputIds, attentionMask, positionIds, cache); // [B, T, H]
         long length = inputIds.shape[1];
