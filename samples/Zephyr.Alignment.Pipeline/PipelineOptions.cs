@@ -15,8 +15,20 @@ internal sealed class PipelineOptions
     /// <summary>Raw-text documents the base model is pretrained on. Default: 24000.</summary>
     public int PretrainDocuments { get; set; } = 24000;
 
-    /// <summary>Teacher demonstrations for dSFT. Default: 4800.</summary>
+    /// <summary>Demonstrations for dSFT, written by the <see cref="World.Demonstrator"/>. Default: 4800.</summary>
     public int SftExamples { get; set; } = 4800;
+
+    /// <summary>
+    /// Share of the demonstrations to answerable requests that open with a chatty preamble ("Sure! "), the demonstrator's
+    /// first habit (GPT-3.5-turbo's role in UltraChat), which the teacher's rubric marks down. In [0, 1]. Default: 0.6.
+    /// </summary>
+    public double DemonstratorPreambleRate { get; set; } = 0.6;
+
+    /// <summary>
+    /// Share of the demonstrations to unanswerable requests that give a made-up answer instead of a refusal, the
+    /// demonstrator's second habit. In [0, 1]; both rates 0 make every demonstration the teacher's ideal answer. Default: 0.6.
+    /// </summary>
+    public double DemonstratorMadeUpAnswerRate { get; set; } = 0.6;
 
     /// <summary>Held-in prompts answered by the AIF generators and binarized into <c>train_prefs</c>. Default: 320.</summary>
     public int AifPrompts { get; set; } = 320;
@@ -69,7 +81,7 @@ internal sealed class PipelineOptions
     /// <summary>
     /// The teacher's own answers join the AIF generators (generator <c>teacher</c>), as GPT-4's and GPT-3.5's answers are
     /// in UltraFeedback's pool of models beside the open models, so the best candidate of a prompt can be the teacher's.
-    /// Default: false (appsettings.json turns it on).
+    /// Default: false.
     /// </summary>
     public bool TeacherGenerator { get; set; }
 

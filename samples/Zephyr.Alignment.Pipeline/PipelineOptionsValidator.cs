@@ -19,6 +19,14 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
             }
         }
 
+        void Rate(string option, double value)
+        {
+            if (!(value >= 0 && value <= 1))
+            {
+                failures.Add(string.Create(CultureInfo.InvariantCulture, $"{option} must be between 0 and 1; got {value}."));
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(options.OutputDirectory))
         {
             failures.Add("OutputDirectory (--output) must name a folder.");
@@ -45,6 +53,8 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         Positive(nameof(options.DpoBatchSize), options.DpoBatchSize);
         Positive(nameof(options.LoggingSteps), options.LoggingSteps);
         Positive(nameof(options.GenerationBatchSize), options.GenerationBatchSize);
+        Rate(nameof(options.DemonstratorPreambleRate), options.DemonstratorPreambleRate);
+        Rate(nameof(options.DemonstratorMadeUpAnswerRate), options.DemonstratorMadeUpAnswerRate);
         if (options.Heads > 0 && options.HiddenSize % options.Heads != 0)
         {
             failures.Add($"HiddenSize ({options.HiddenSize}) must be a multiple of Heads ({options.Heads}).");

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Spectre.Console;
 using Zephyr.Alignment.Pipeline.Stages;
+using Zephyr.Alignment.Pipeline.World;
 
 namespace Zephyr.Alignment.Pipeline.Reporting;
 
@@ -146,6 +147,19 @@ internal sealed class RunReport(
         foreach (VariantMetrics row in Rows)
         {
             text.AppendLine($"| {Reporting.Plots.StageLabel(row.Name)} | " + string.Join(" | ", row.TaskAccuracyByKind.Values.Select(v => Invariant($"{v:0.00}"))) + " |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("### The demonstrator's habits");
+        text.AppendLine();
+        text.AppendLine(Invariant($"The dSFT demonstrations come from a weaker assistant than the teacher (GPT-3.5-turbo's role in UltraChat, where GPT-4 judged AIF): it opens {options.DemonstratorPreambleRate:P0} of its answers to answerable requests with \"{Demonstrator.Preamble}\" and makes up an answer to {options.DemonstratorMadeUpAnswerRate:P0} of the unanswerable ones. ") +
+            "The teacher marks both down. How often each variant shows them on the held-out prompts (diagnostics, not part of the teacher's ratings):");
+        text.AppendLine();
+        text.AppendLine("| variant | answers opening with the preamble | unanswerable requests not refused |");
+        text.AppendLine("|---|---:|---:|");
+        foreach (VariantMetrics row in Rows)
+        {
+            text.AppendLine(Invariant($"| {Reporting.Plots.StageLabel(row.Name)} | {row.PreambleRate:0.000} | {row.MadeUpAnswerRate:0.000} |"));
         }
 
         text.AppendLine();

@@ -54,6 +54,8 @@ internal static class EvaluationStage
             double winRate = reference is null
                 ? double.NaN
                 : results.Select((r, i) => r.Verdict.Score > reference[i].Verdict.Score ? 1.0 : r.Verdict.Score == reference[i].Verdict.Score ? 0.5 : 0.0).Average();
+            double Share(Func<int, bool> among, Func<int, bool> has)
+                => Enumerable.Range(0, tasks.Count).Where(among).Select(i => has(i) ? 1.0 : 0.0).DefaultIfEmpty(double.NaN).Average();
             int Count(Func<double, double, bool> outcome) => reference is null ? 0 : results.Where((r, i) => outcome(r.Verdict.Score, reference[i].Verdict.Score)).Count();
             rows.Add(new VariantMetrics
             {
@@ -67,6 +69,8 @@ internal static class EvaluationStage
                 LossesVsDsft = Count((score, dsftScore) => score < dsftScore),
                 TiesVsDsft = Count((score, dsftScore) => score == dsftScore),
                 StoppedOnEos = results.Average(r => r.Completion.StoppedOnEos ? 1.0 : 0.0),
+                PreambleRate = Share(i => tasks[i].Kind != TaskKind.Refusal, i => results[i].Completion.Text.StartsWith(Demonstrator.Preamble, StringComparison.Ordinal)),
+                MadeUpAnswerRate = Share(i => tasks[i].Kind == TaskKind.Refusal, i => !results[i].Verdict.ContentOk),
                 EvalRewardsAccuracies = variant.DpoEvaluation?.GetValueOrDefault(MetricNames.Eval(MetricNames.RewardsAccuracies)),
                 EvalRewardsMargins = variant.DpoEvaluation?.GetValueOrDefault(MetricNames.Eval(MetricNames.RewardsMargins)),
                 TaskAccuracyByKind = TaskWorld.Kinds.ToDictionary(

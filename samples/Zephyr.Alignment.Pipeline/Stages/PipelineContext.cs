@@ -8,6 +8,10 @@ namespace Zephyr.Alignment.Pipeline.Stages;
 /// <summary>What every stage of a mini-Zephyr run shares.</summary>
 internal sealed class PipelineContext(PipelineOptions options, RunLayout layout, PipelineConsole console, ILoggerFactory loggers)
 {
+    private Demonstrator? demonstrator;
+    private List<string>? sftDemonstrations;
+    private List<string>? sftEvalDemonstrations;
+
     public PipelineOptions Options { get; } = options;
 
     public RunLayout Layout { get; } = layout;
@@ -19,6 +23,15 @@ internal sealed class PipelineContext(PipelineOptions options, RunLayout layout,
     public ProgrammaticTeacher Teacher { get; } = new();
 
     public WorldSplits Splits { get; } = new(options);
+
+    /// <summary>The demonstrations of the dSFT split (one per task of <see cref="WorldSplits.Sft"/>), written once.</summary>
+    public IReadOnlyList<string> SftDemonstrations => sftDemonstrations ??= Demonstrator.Demonstrate(Splits.Sft, Options.Seed + 5);
+
+    /// <summary>The demonstrations of the held-out dSFT evaluation split (one per task of <see cref="WorldSplits.SftEval"/>).</summary>
+    public IReadOnlyList<string> SftEvalDemonstrations => sftEvalDemonstrations ??= Demonstrator.Demonstrate(Splits.SftEval, Options.Seed + 6);
+
+    /// <summary>The weaker assistant that writes the dSFT demonstrations.</summary>
+    public Demonstrator Demonstrator => demonstrator ??= new(Teacher, Options.DemonstratorPreambleRate, Options.DemonstratorMadeUpAnswerRate);
 
     /// <summary>Everything runs on the CPU in float32 (the mini run is meant for any machine).</summary>
     public TorchDeviceOptions Device { get; } = new() { Device = "cpu", DType = "float32" };

@@ -37,7 +37,7 @@ internal static class PretrainStage
         // The tokenizer sees the raw text and the instructions and answers, as a real tokenizer sees its whole domain.
         IEnumerable<string> corpus = documents
             .Concat(context.Splits.Sft.Select(t => t.Prompt))
-            .Concat(context.Splits.Sft.Select(t => t.IdealAnswer));
+            .Concat(context.SftDemonstrations);
         int merges = ByteLevelBpeTrainer.Train(corpus, new ByteLevelBpeTrainerOptions
         {
             VocabularySize = options.VocabularySize,

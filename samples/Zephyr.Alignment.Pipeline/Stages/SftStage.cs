@@ -7,7 +7,7 @@ using Zephyr.Alignment.Sft;
 namespace Zephyr.Alignment.Pipeline.Stages;
 
 /// <summary>
-/// dSFT: the teacher's demonstrations written as an <c>ultrachat_200k</c>-schema file (<c>prompt</c>, <c>prompt_id</c>,
+/// dSFT: the demonstrator's answers (habits included, as GPT-3.5-turbo's are in UltraChat) written as an <c>ultrachat_200k</c>-schema file (<c>prompt</c>, <c>prompt_id</c>,
 /// <c>messages</c>) and trained with the library's <see cref="SftTrainer"/> from the base checkpoint folder, exactly as the
 /// real recipe trains from Mistral-7B on UltraChat: Zephyr chat template, loss on assistant tokens, packing.
 /// </summary>
@@ -20,8 +20,8 @@ internal static class SftStage
         RunLayout layout = context.Layout;
         string train = Path.Combine(layout.Data, "sft_train.jsonl");
         string eval = Path.Combine(layout.Data, "sft_eval.jsonl");
-        JsonLinesFile.Write(train, context.Splits.Sft.Select(t => Demonstration(context.Teacher, t)));
-        JsonLinesFile.Write(eval, context.Splits.SftEval.Select(t => Demonstration(context.Teacher, t)));
+        JsonLinesFile.Write(train, context.Splits.Sft.Select((t, i) => Demonstration(t, context.SftDemonstrations[i])));
+        JsonLinesFile.Write(eval, context.Splits.SftEval.Select((t, i) => Demonstration(t, context.SftEvalDemonstrations[i])));
 
         var progress = context.Console.Start(StageNames.Dsft, "steps");
         var sft = new SftOptions
@@ -60,14 +60,14 @@ internal static class SftStage
         return new StageResult(sft.OutputDirectory, new Dictionary<string, double>(evaluation));
     }
 
-    private static object Demonstration(ProgrammaticTeacher teacher, WorldTask task) => new
+    private static object Demonstration(WorldTask task, string answer) => new
     {
         prompt = task.Prompt,
         prompt_id = task.Id,
         messages = new[]
         {
             new { role = "user", content = task.Prompt },
-            new { role = "assistant", content = teacher.Demonstrate(task) },
+            new { role = "assistant", content = answer },
         },
     };
 }

@@ -45,6 +45,20 @@ internal sealed record VariantMetrics
     [JsonPropertyName("stopped_on_eos")]
     public required double StoppedOnEos { get; init; }
 
+    /// <summary>
+    /// The demonstrator's first habit: fraction of the answers to answerable prompts that open with its chatty preamble
+    /// (<see cref="World.Demonstrator.Preamble"/>). A diagnostic beside the teacher's ratings, not one of them.
+    /// </summary>
+    [JsonPropertyName("preamble_rate")]
+    public required double PreambleRate { get; init; }
+
+    /// <summary>
+    /// The demonstrator's second habit: fraction of the unanswerable prompts answered with something other than a refusal.
+    /// A diagnostic beside the teacher's ratings, not one of them.
+    /// </summary>
+    [JsonPropertyName("made_up_answer_rate")]
+    public required double MadeUpAnswerRate { get; init; }
+
     /// <summary>Held-out <c>eval_rewards/accuracies</c> on <c>test_prefs</c> against the variant's DPO reference; null for variants without DPO.</summary>
     [JsonPropertyName("eval_rewards_accuracies")]
     public double? EvalRewardsAccuracies { get; init; }

@@ -101,7 +101,7 @@ public sealed class MiniZephyrQuickRunTests(QuickRunFixture run) : IClassFixture
         Assert.Equal(Stages, rows.Select(r => r.GetProperty("name").GetString()));
         foreach (JsonElement row in rows)
         {
-            foreach (string metric in new[] { "task_accuracy", "format_accuracy", "win_rate_vs_dsft", "stopped_on_eos" })
+            foreach (string metric in new[] { "task_accuracy", "format_accuracy", "win_rate_vs_dsft", "stopped_on_eos", "preamble_rate", "made_up_answer_rate" })
             {
                 Assert.InRange(row.GetProperty(metric).GetDouble(), 0, 1);
             }
@@ -135,6 +135,25 @@ public sealed class MiniZephyrQuickRunTests(QuickRunFixture run) : IClassFixture
 
         Assert.Contains("| dSFT + dDPO (`dsft_ddpo`) |", report);
         Assert.Contains("| dDPO only (`ddpo_only`) |", report);
+        Assert.Contains("### The demonstrator's habits", report);
+    }
+
+    [Fact]
+    public void The_dsft_demonstrations_are_the_demonstrators_with_its_habits_in_the_ultrachat_schema()
+    {
+        string[] answers = [.. File.ReadLines(run.Path("data", "sft_train.jsonl")).Select(line =>
+        {
+            using JsonDocument record = JsonDocument.Parse(line);
+            JsonElement messages = record.RootElement.GetProperty("messages");
+            Assert.Equal(["user", "assistant"], messages.EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+            return messages[1].GetProperty("content").GetString()!;
+        })];
+
+        // The quick run keeps appsettings.json's rates (0.6 each): both habits and plain answers are in the file.
+        Assert.Contains(answers, a => a.StartsWith("Sure! ", StringComparison.Ordinal));
+        Assert.Contains(answers, a => a.StartsWith("The answer is", StringComparison.Ordinal));
+        Assert.Contains(answers, a => a == "I cannot know that.");
+        Assert.Contains(answers, a => !a.StartsWith("Sure! ", StringComparison.Ordinal) && a != "I cannot know that.");
     }
 
     [Fact]

@@ -51,6 +51,8 @@ public sealed class ShapeFindingTests
             LossesVsDsft = l,
             TiesVsDsft = t,
             StoppedOnEos = 1,
+            PreambleRate = 0,
+            MadeUpAnswerRate = 0,
             TaskAccuracyByKind = new Dictionary<string, double>(),
         };
 
