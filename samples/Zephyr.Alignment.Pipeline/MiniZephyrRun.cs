@@ -15,7 +15,7 @@ internal static class MiniZephyrRun
     public static IReadOnlyList<string> Artefacts { get; } =
     [
         "tokenizer", "data", StageNames.Base, StageNames.Dsft, StageNames.Aif, StageNames.DdpoOnly, StageNames.DsftDdpo, "eval", "runs", "plots",
-        "ablation.json", "report.md",
+        "ablation.json", "report.md", RunSettingsFile.FileName,
     ];
 
     public static async Task<RunReport> RunAsync(PipelineContext context, CancellationToken cancellationToken)

@@ -180,6 +180,7 @@ internal static class PipelineProgram
             PipelineConsole.WriteLine($"--overwrite: removed {removed}");
         }
 
+        RunSettingsFile.Claim(layout, options);
         PipelineConsole.WriteLine($"mini-Zephyr → {layout.Root}");
         var console = new PipelineConsole();
         var context = new PipelineContext(options, layout, console, loggers);

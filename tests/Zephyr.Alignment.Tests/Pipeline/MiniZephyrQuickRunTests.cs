@@ -183,6 +183,22 @@ public sealed class MiniZephyrQuickRunTests(QuickRunFixture run) : IClassFixture
     }
 
     [Fact]
+    public void Resume_with_other_settings_is_refused_naming_each_difference_and_changes_nothing()
+    {
+        string settings = File.ReadAllText(run.Path("settings.json"));
+        long before = Directory.GetFiles(run.Folder.Path, "*", SearchOption.AllDirectories).Length;
+
+        var (exitCode, stdout, stderr) = PipelineProcess.Run("--quick", "--resume", "--output", run.Folder.Path, "--Pipeline:Seed=7", "--Pipeline:DpoEpochs=3");
+
+        Assert.True(exitCode == 2, stdout + stderr);
+        Assert.Contains("Seed: 42 in the run, 7 now", stderr);
+        Assert.Contains("DpoEpochs: 1 in the run, 3 now", stderr);
+        Assert.DoesNotContain("finished in an earlier run", stdout);
+        Assert.Equal(settings, File.ReadAllText(run.Path("settings.json")));
+        Assert.Equal(before, Directory.GetFiles(run.Folder.Path, "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
     public void Resume_keeps_the_finished_stages()
     {
         var (exitCode, stdout, stderr) = PipelineProcess.Run("--quick", "--resume", "--output", run.Folder.Path);
