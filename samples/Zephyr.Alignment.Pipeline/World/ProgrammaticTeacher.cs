@@ -24,7 +24,8 @@ namespace Zephyr.Alignment.Pipeline.World;
 internal sealed class ProgrammaticTeacher
 {
     private static readonly Regex Integer = new(@"\d+", RegexOptions.CultureInvariant);
-    private static readonly Regex Word = new("[a-z]+", RegexOptions.CultureInvariant);
+    // Whole lowercase words only: a capitalised word in extra text ("Sure!") is not read as "ure".
+    private static readonly Regex Word = new(@"\b[a-z]+\b", RegexOptions.CultureInvariant);
 
     /// <summary>The ideal answer: right format, right content.</summary>
     /// <param name="task">The task.</param>

@@ -111,6 +111,32 @@ public sealed class TaskWorldTests
         Assert.Equal(1, teacher.Judge(task, "plum, fig, apple").Ratings.Single(r => r.Aspect == FeedbackAspect.Truthfulness).Rating);
     }
 
+    [Theory]
+    [InlineData(nameof(TaskKind.SortWords), "Sure! apple, fig, pear")]
+    [InlineData(nameof(TaskKind.Repeat), "Sure! fig fig fig")]
+    [InlineData(nameof(TaskKind.Describe), "Sure! blue deep calm")]
+    public void Right_content_inside_a_chatty_preamble_is_right_content_in_the_wrong_format(string kindName, string answer)
+    {
+        TaskKind kind = Enum.Parse<TaskKind>(kindName);
+        // Before, the word check read "ure" out of "Sure!" as a word of the answer and called the content wrong.
+        var task = kind switch
+        {
+            TaskKind.SortWords => new WorldTask("s", kind, "Sort these words alphabetically: pear, fig, apple. Reply with the words separated by commas.",
+                "apple, fig, pear", @"^([a-z]+(?:, [a-z]+)*)$", "apple, fig, pear", [], 0),
+            TaskKind.Repeat => new WorldTask("r", kind, "Repeat the word fig 3 times, separated by spaces.", "fig fig fig", @"^([a-z]+(?: [a-z]+)*)$", "fig fig fig", [], 3),
+            _ => new WorldTask("d", kind, "Describe the sea in exactly 3 words, separated by spaces, without the word cold.", "blue deep calm",
+                @"^([a-z]+(?: [a-z]+)*)$", "blue deep calm", ["blue", "deep", "wide", "calm", "salty"], 3),
+        };
+
+        TeacherVerdict verdict = teacher.Judge(task, answer);
+
+        Assert.False(verdict.FormatOk);
+        Assert.True(verdict.ContentOk);
+        Assert.Equal(3, verdict.Ratings.Single(r => r.Aspect == FeedbackAspect.InstructionFollowing).Rating);
+        Assert.Equal(5, verdict.Ratings.Single(r => r.Aspect == FeedbackAspect.Truthfulness).Rating);
+        Assert.Equal(4, verdict.Ratings.Single(r => r.Aspect == FeedbackAspect.Helpfulness).Rating);
+    }
+
     [Fact]
     public async Task The_world_judge_rates_candidates_through_the_aif_interface_in_request_order()
     {
