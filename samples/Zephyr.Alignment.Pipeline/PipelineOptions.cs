@@ -30,8 +30,11 @@ internal sealed class PipelineOptions
     /// </summary>
     public double DemonstratorMadeUpAnswerRate { get; set; } = 0.6;
 
-    /// <summary>Held-in prompts answered by the AIF generators and binarized into <c>train_prefs</c>. Default: 320.</summary>
-    public int AifPrompts { get; set; } = 320;
+    /// <summary>
+    /// Held-in prompts answered by the AIF generators and binarized into <c>train_prefs</c>. Default: 1536, about a third of
+    /// <see cref="SftExamples"/>, as UltraFeedback's 64k prompts are of UltraChat's 200k dialogues.
+    /// </summary>
+    public int AifPrompts { get; set; } = 1536;
 
     /// <summary>Held-out prompts binarized into <c>test_prefs</c> (held-out <c>rewards/accuracies</c>). Default: 64.</summary>
     public int TestPrefPrompts { get; set; } = 64;
@@ -97,8 +100,8 @@ internal sealed class PipelineOptions
     /// <summary>The weight of each of <see cref="DpoLossTypes"/> (<c>loss_weights</c>). Default: none (all 1).</summary>
     public IList<double> DpoLossWeights { get; set; } = [];
 
-    /// <summary>dDPO epochs over <c>train_prefs</c>. Default: 2.</summary>
-    public double DpoEpochs { get; set; } = 2;
+    /// <summary>dDPO epochs over <c>train_prefs</c>. Default: 3, the paper's original dDPO run (with β 0.1).</summary>
+    public double DpoEpochs { get; set; } = 3;
 
     /// <summary>dDPO peak learning rate. Default: 5e-5.</summary>
     public double DpoLearningRate { get; set; } = 5e-5;

@@ -29,7 +29,11 @@ internal static class TaskWorld
         ["apple", "fig", "kiwi", "lemon", "mango", "pear", "plum", "grape", "cherry", "melon", "olive", "peach", "berry", "date", "lime"];
 
     private static readonly string[] RepeatWords =
-        [.. Fruits, "red", "blue", "green", "black", "white", "pink", "cat", "dog", "bird", "fish", "frog", "hello", "yes"];
+    [
+        .. Fruits, "red", "blue", "green", "black", "white", "pink", "cat", "dog", "bird", "fish", "frog", "hello", "yes",
+        "sun", "moon", "star", "rain", "snow", "tree", "leaf", "rock", "sand", "milk", "bread", "cake", "ball", "kite", "boat", "car",
+        "bus", "book", "pen", "cup", "hat", "shoe", "door", "lamp", "bell", "drum", "duck", "goat", "horse", "mouse", "owl", "bee",
+    ];
 
     private static readonly (string Topic, string[] Words)[] Topics =
     [
@@ -39,6 +43,12 @@ internal static class TaskWorld
         ("city", ["busy", "loud", "big", "crowded", "modern", "noisy"]),
         ("cat", ["soft", "small", "quick", "curious", "furry", "lazy"]),
         ("winter", ["white", "long", "icy", "snowy", "grey", "frozen"]),
+        ("desert", ["dry", "hot", "sandy", "empty", "vast", "dusty"]),
+        ("night", ["dark", "quiet", "cool", "long", "starry", "still"]),
+        ("river", ["wet", "fast", "cold", "long", "clear", "wide"]),
+        ("mountain", ["high", "steep", "rocky", "cold", "tall", "snowy"]),
+        ("garden", ["green", "small", "sunny", "pretty", "quiet", "fresh"]),
+        ("storm", ["loud", "dark", "wet", "wild", "windy", "fierce"]),
     ];
 
     private static readonly string[] Unanswerable =
@@ -49,6 +59,10 @@ internal static class TaskWorld
         "How many {1} will {0} have next year?",
         "What is the phone number of {0}?",
         "How many {1} did {0} have last year?",
+        "What did {0} dream about last night?",
+        "What is the favourite song of {0}?",
+        "Where will {0} be next week?",
+        "How many {1} does {0} keep in a secret box?",
     ];
 
     /// <summary>All task kinds, in a fixed order.</summary>
@@ -173,15 +187,17 @@ internal static class TaskWorld
             case 8:
             {
                 string word = Pick(random, RepeatWords);
-                int n = random.Next(2, 6);
+                int n = random.Next(2, 7);
                 return Invariant($"The word {word} {n} times is {string.Join(' ', Enumerable.Repeat(word, n))}.");
             }
 
             default:
-                return random.Next(3) switch
+                return random.Next(5) switch
                 {
                     0 => $"Nobody can know what number {name} is thinking of.",
                     1 => $"Nobody knows the secret password of {name}.",
+                    2 => $"Nobody can know what {name} dreamed about last night.",
+                    3 => $"Nobody can know where {name} will be next week.",
                     _ => $"Nobody can know how many {items} {name} will have next year.",
                 };
         }
@@ -243,7 +259,7 @@ internal static class TaskWorld
             case TaskKind.Repeat:
             {
                 string word = Pick(random, RepeatWords);
-                int n = random.Next(2, 6);
+                int n = random.Next(2, 7);
                 string value = string.Join(' ', Enumerable.Repeat(word, n));
                 return new(id, kind, Invariant($"Repeat the word {word} {n} times, separated by spaces."), value,
                     @"^([a-z]+(?: [a-z]+)*)$", value, [], n);
@@ -252,7 +268,7 @@ internal static class TaskWorld
             case TaskKind.Describe:
             {
                 var (topic, lexicon) = Topics[random.Next(Topics.Length)];
-                int n = random.Next(2, 5);
+                int n = random.Next(2, 6);
                 string banned = Pick(random, lexicon);
                 string[] allowed = [.. lexicon.Where(w => w != banned)];
                 string value = string.Join(' ', Distinct(random, allowed, n));
