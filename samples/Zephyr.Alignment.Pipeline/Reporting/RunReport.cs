@@ -153,13 +153,13 @@ internal sealed class RunReport(
         text.AppendLine("### The demonstrator's habits");
         text.AppendLine();
         text.AppendLine(Invariant($"The dSFT demonstrations come from a weaker assistant than the teacher (GPT-3.5-turbo's role in UltraChat, where GPT-4 judged AIF): it opens {options.DemonstratorPreambleRate:P0} of its answers to answerable requests with \"{Demonstrator.Preamble}\" and makes up an answer to {options.DemonstratorMadeUpAnswerRate:P0} of the unanswerable ones. ") +
-            "The teacher marks both down. How often each variant shows them on the held-out prompts (diagnostics, not part of the teacher's ratings):");
+            "The teacher marks both down. How often each variant shows them on the held-out prompts, beside how often its content is right whatever the format (diagnostics, not part of the teacher's ratings):");
         text.AppendLine();
-        text.AppendLine("| variant | answers opening with the preamble | unanswerable requests not refused |");
-        text.AppendLine("|---|---:|---:|");
+        text.AppendLine("| variant | answers opening with the preamble | unanswerable requests not refused | content accuracy (any format) |");
+        text.AppendLine("|---|---:|---:|---:|");
         foreach (VariantMetrics row in Rows)
         {
-            text.AppendLine(Invariant($"| {Reporting.Plots.StageLabel(row.Name)} | {row.PreambleRate:0.000} | {row.MadeUpAnswerRate:0.000} |"));
+            text.AppendLine(Invariant($"| {Reporting.Plots.StageLabel(row.Name)} | {row.PreambleRate:0.000} | {row.MadeUpAnswerRate:0.000} | {row.ContentAccuracy:0.000} |"));
         }
 
         text.AppendLine();

@@ -69,6 +69,7 @@ internal static class EvaluationStage
                 LossesVsDsft = Count((score, dsftScore) => score < dsftScore),
                 TiesVsDsft = Count((score, dsftScore) => score == dsftScore),
                 StoppedOnEos = results.Average(r => r.Completion.StoppedOnEos ? 1.0 : 0.0),
+                ContentAccuracy = results.Average(r => r.Verdict.ContentOk ? 1.0 : 0.0),
                 PreambleRate = Share(i => tasks[i].Kind != TaskKind.Refusal, i => results[i].Completion.Text.StartsWith(Demonstrator.Preamble, StringComparison.Ordinal)),
                 MadeUpAnswerRate = Share(i => tasks[i].Kind == TaskKind.Refusal, i => !results[i].Verdict.ContentOk),
                 EvalRewardsAccuracies = variant.DpoEvaluation?.GetValueOrDefault(MetricNames.Eval(MetricNames.RewardsAccuracies)),

@@ -46,6 +46,13 @@ internal sealed record VariantMetrics
     public required double StoppedOnEos { get; init; }
 
     /// <summary>
+    /// Fraction of answers with the right content, whatever their format (a diagnostic beside the teacher's ratings: with
+    /// <see cref="TaskAccuracy"/> it separates what a variant knows from how it answers).
+    /// </summary>
+    [JsonPropertyName("content_accuracy")]
+    public required double ContentAccuracy { get; init; }
+
+    /// <summary>
     /// The demonstrator's first habit: fraction of the answers to answerable prompts that open with its chatty preamble
     /// (<see cref="World.Demonstrator.Preamble"/>). A diagnostic beside the teacher's ratings, not one of them.
     /// </summary>

@@ -101,7 +101,7 @@ public sealed class MiniZephyrQuickRunTests(QuickRunFixture run) : IClassFixture
         Assert.Equal(Stages, rows.Select(r => r.GetProperty("name").GetString()));
         foreach (JsonElement row in rows)
         {
-            foreach (string metric in new[] { "task_accuracy", "format_accuracy", "win_rate_vs_dsft", "stopped_on_eos", "preamble_rate", "made_up_answer_rate" })
+            foreach (string metric in new[] { "task_accuracy", "format_accuracy", "win_rate_vs_dsft", "stopped_on_eos", "content_accuracy", "preamble_rate", "made_up_answer_rate" })
             {
                 Assert.InRange(row.GetProperty(metric).GetDouble(), 0, 1);
             }

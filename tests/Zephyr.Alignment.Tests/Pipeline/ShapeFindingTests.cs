@@ -51,6 +51,7 @@ public sealed class ShapeFindingTests
             LossesVsDsft = l,
             TiesVsDsft = t,
             StoppedOnEos = 1,
+            ContentAccuracy = 0.5,
             PreambleRate = 0,
             MadeUpAnswerRate = 0,
             TaskAccuracyByKind = new Dictionary<string, double>(),
