@@ -73,7 +73,7 @@ internal sealed class RunReport(
     {
         VariantMetrics zephyr = Row(StageNames.DsftDdpo), dsft = Row(StageNames.Dsft), only = Row(StageNames.DdpoOnly);
         string counts = Invariant(
-            $"{zephyr.WinsVsDsft} wins, {zephyr.LossesVsDsft} losses, {zephyr.TiesVsDsft} ties on {zephyr.Prompts} prompts, sign test p = {ZephyrVsDsftSignTest:0.000}; task accuracy {zephyr.TaskAccuracy:0.000} vs {dsft.TaskAccuracy:0.000}");
+            $"{zephyr.WinsVsDsft} wins, {zephyr.LossesVsDsft} losses, {zephyr.TiesVsDsft} ties on {zephyr.Prompts} prompts, sign test {PValue(ZephyrVsDsftSignTest)}; task accuracy {zephyr.TaskAccuracy:0.000} vs {dsft.TaskAccuracy:0.000}");
         yield return ZephyrBeatsDsft
             ? Invariant($"As in the paper, dSFT + dDPO beats dSFT alone: win rate {zephyr.WinRateVsDsft:0.000} > 0.5 ({counts}).")
             : zephyr.WinRateVsDsft > 0.5
@@ -191,6 +191,9 @@ internal sealed class RunReport(
     }
 
     private VariantMetrics Row(string name) => Rows.First(r => r.Name == name);
+
+    /// <summary>A p-value as a reader expects it: "p = 0.042", and "p &lt; 0.001" rather than a rounded "p = 0.000".</summary>
+    private static string PValue(double p) => p < 0.001 ? "p < 0.001" : Invariant($"p = {p:0.000}");
 
     private static string Optional(double? value) => value is { } v ? Invariant($"{v:0.000}") : "n/a";
 
