@@ -26,7 +26,7 @@ internal static class PipelineProgram
                                 another run's output.
           --quick               A smoke run (about a minute): a smaller world and model, the same stages and artefacts.
           --resume              Continue an interrupted run in --output: finished stages are kept, training resumes from
-                                the last checkpoint.
+                                the last checkpoint. Its settings must be the run's own (settings.json).
           --overwrite           Replace the run in --output (its artefacts are deleted first).
           --recipe FILE         Run the real recipe instead (dSFT -> optional AIF -> dDPO on a Hugging Face checkpoint and
                                 local Parquet/JSONL files), configured by FILE; see recipes/zephyr-7b-beta.json.
@@ -41,7 +41,7 @@ internal static class PipelineProgram
 
         Output (mini run): base/, dsft/, ddpo_only/, dsft_ddpo/ (Hugging Face checkpoints with metrics.jsonl), aif/
         (train_prefs/test_prefs .parquet/.jsonl in the ultrafeedback_binarized schema, scored.jsonl), eval/, runs/
-        (TensorBoard), plots/ (PNG), ablation.json, report.md.
+        (TensorBoard), plots/ (PNG), ablation.json, settings.json, report.md.
 
         Exit codes: 0 done, 2 bad input (settings, output folder in use), 130 cancelled, 1 unexpected failure.
         Tip: on a machine shared with other work, OMP_NUM_THREADS=1 avoids libtorch's threads spinning against each other.

@@ -17,7 +17,7 @@ namespace Zephyr.Alignment.Pipeline.World;
 /// <para>
 /// This is the gap the paper's recipe relies on: dSFT imitates the demonstrator, habits included, and dDPO on the teacher's
 /// preferences is what can take them away again ("intent alignment"). With both rates 0 every demonstration is the teacher's
-/// ideal answer, and dSFT can only learn what dDPO would prefer; the ablation's first finding has nothing to show there.
+/// ideal answer and dDPO has only the model's content to change; docs/pipeline.md has the mini run's measurements of both.
 /// </para>
 /// <para>The habits and their rates were fixed before any run with them was seen; they are settings, not tuned to the results.</para>
 /// </remarks>
