@@ -156,7 +156,7 @@ public class DpoOptions : TrainingOptions
 
     /// <summary>
     /// A folder for the precomputed reference log-probs, one file per dataset named by a fingerprint of the tokenized data,
-    /// the tokenization settings and the reference's weights; a later run with the same fingerprint reads the file instead
+    /// the tokenization settings, the batching and row layout, and the reference's configuration and weights; a later run with the same fingerprint reads the file instead
     /// of running the reference. Default: <see langword="null"/> (kept in memory only).
     /// </summary>
     public string? RefLogProbsCacheDirectory { get; set; }

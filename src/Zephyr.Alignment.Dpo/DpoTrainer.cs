@@ -462,7 +462,7 @@ public sealed class DpoTrainer : ITrainer, IDisposable
         string? path = null, fingerprint = null;
         if (options.RefLogProbsCacheDirectory is { } directory)
         {
-            fingerprint = ReferenceLogProbCache.Fingerprint(frozen, dataset.Examples, dataset.Collator.PadTokenId, batchSize, tokenization);
+            fingerprint = ReferenceLogProbCache.Fingerprint(frozen, dataset.Examples, dataset.Collator.PadTokenId, batchSize, tokenization, options.PrefixSharing);
             path = ReferenceLogProbCache.PathFor(directory, fingerprint);
             if (ReferenceLogProbCache.TryLoad(path, fingerprint, dataset.Count, out string? problem) is { } cached)
             {

@@ -86,6 +86,10 @@ public sealed class AdapterDisabledReference : IPrefixSharingReference, IFingerp
     /// <inheritdoc />
     IEnumerable<(string Name, Parameter Parameter)> IFingerprintableReference.FrozenParameters() => Policy.NamedBaseParameters();
 
+    /// <inheritdoc />
+    string? IFingerprintableReference.ArchitectureDescription
+        => (Policy.GetService(typeof(IArchitectureDescription)) as IArchitectureDescription)?.ArchitectureDescription;
+
     /// <summary>Marks the reference released; the policy is not touched.</summary>
     public void Dispose() => disposed = true;
 }

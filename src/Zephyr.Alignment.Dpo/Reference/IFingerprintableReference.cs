@@ -11,4 +11,10 @@ internal interface IFingerprintableReference
 
     /// <summary>The weights that decide its log-probs, with their checkpoint names, in model order.</summary>
     IEnumerable<(string Name, Parameter Parameter)> FrozenParameters();
+
+    /// <summary>
+    /// The model's <see cref="IArchitectureDescription"/> (its configuration), or <see langword="null"/> when the model
+    /// does not offer one.
+    /// </summary>
+    string? ArchitectureDescription { get; }
 }

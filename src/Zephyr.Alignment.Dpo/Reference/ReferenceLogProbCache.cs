@@ -28,7 +28,9 @@ public static class ReferenceLogProbCache
 
     /// <summary>
     /// The fingerprint of the reference log-probs of <paramref name="examples"/>: a SHA-256 over the pairs' ids, the
-    /// tokenization settings, the padding id and batch size, and the reference's parameters (names, shapes, dtypes and bytes).
+    /// tokenization settings, the padding id, the batch size and the row layout (each changes how the values round), the
+    /// reference's configuration (its <see cref="IArchitectureDescription"/>, when it has one) and its parameters (names,
+    /// shapes, dtypes and bytes).
     /// </summary>
     /// <param name="reference">
     /// The frozen reference (its weights are hashed, one tensor at a time): a <see cref="ReferenceModel"/>, or an
@@ -38,9 +40,14 @@ public static class ReferenceLogProbCache
     /// <param name="padTokenId">The collator's padding id.</param>
     /// <param name="batchSize">Pairs per precompute batch.</param>
     /// <param name="tokenization">The length limits the pairs were tokenized with, or <see langword="null"/> when unknown.</param>
+    /// <param name="prefixSharing">
+    /// Whether the values are computed with the prompt shared by chosen and rejected in one row (<c>DpoOptions.PrefixSharing</c>)
+    /// rather than as two rows per pair.
+    /// </param>
     /// <returns>64 lowercase hex digits.</returns>
     public static string Fingerprint(
-        IReferenceModel reference, IReadOnlyList<TokenizedPreference> examples, int padTokenId, int batchSize, PreferenceTokenizerOptions? tokenization)
+        IReferenceModel reference, IReadOnlyList<TokenizedPreference> examples, int padTokenId, int batchSize, PreferenceTokenizerOptions? tokenization,
+        bool prefixSharing = false)
     {
         ArgumentNullException.ThrowIfNull(reference);
         IFingerprintableReference weights = reference as IFingerprintableReference ?? throw new ArgumentException(
@@ -80,6 +87,7 @@ public static class ReferenceLogProbCache
             : string.Create(CultureInfo.InvariantCulture, $"max_length={tokenization.MaxLength};max_prompt_length={tokenization.MaxPromptLength};truncation={tokenization.TruncationMode}"));
         Int(padTokenId);
         Int(batchSize);
+        Text(prefixSharing ? "layout:prefix-shared" : "layout:two-rows");
         Int(examples.Count);
         foreach (TokenizedPreference pair in examples)
         {
@@ -90,6 +98,7 @@ public static class ReferenceLogProbCache
 
         Text(TorchDevices.DTypeName(reference.DType));
         Text(weights.Device.type.ToString());
+        Text(weights.ArchitectureDescription ?? "architecture:unknown");
         foreach (var (name, parameter) in weights.FrozenParameters())
         {
             using var scope = NewDisposeScope();

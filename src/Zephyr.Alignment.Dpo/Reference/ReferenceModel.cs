@@ -164,6 +164,10 @@ public sealed class ReferenceModel : IPrefixSharingReference, IFingerprintableRe
     /// <inheritdoc />
     IEnumerable<(string Name, Parameter Parameter)> IFingerprintableReference.FrozenParameters() => FrozenParameters;
 
+    /// <inheritdoc />
+    string? IFingerprintableReference.ArchitectureDescription
+        => (Model.GetService(typeof(IArchitectureDescription)) as IArchitectureDescription)?.ArchitectureDescription;
+
     /// <summary>Releases the reference model and its memory.</summary>
     public void Dispose()
     {

@@ -20,7 +20,7 @@ namespace Zephyr.Alignment.Models;
 /// </para>
 /// <para>Load one with <see cref="PretrainedModel.Load"/>; the model owns its native memory, so dispose it.</para>
 /// </remarks>
-public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout, ILoraAdaptable, IAttentionLayout
+public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWeights, IGradientCheckpointing, IConfigurableDropout, ILoraAdaptable, IAttentionLayout, IArchitectureDescription
 {
     [ComponentName(Name = "model")]
     private readonly DecoderStack body;
@@ -317,6 +317,10 @@ public sealed class CausalLanguageModel : nn.Module, IPolicyModel, IReloadableWe
     /// <summary>Every linear layer with its module name (<c>model.layers.0.self_attn.q_proj</c>, …, <c>lm_head</c>), in model order.</summary>
     internal IEnumerable<(string Name, Projection Projection)> NamedProjections()
         => named_modules().Where(m => m.module is Projection).Select(m => (m.name, (Projection)m.module));
+
+    /// <inheritdoc />
+    /// <remarks>The configuration as <c>config.json</c> writes it (keys sorted, unknown keys kept).</remarks>
+    public string ArchitectureDescription => Config.ToJson();
 
     /// <inheritdoc />
     public object? GetService(Type serviceType)

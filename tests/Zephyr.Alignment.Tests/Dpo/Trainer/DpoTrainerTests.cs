@@ -144,6 +144,33 @@ public sealed class DpoTrainerTests
     }
 
     [Fact]
+    public async Task A_cache_file_written_with_one_row_layout_is_not_served_to_a_run_with_the_other()
+    {
+        using var folder = new TempDirectory();
+        using var cache = new TempDirectory();
+        var pairs = SyntheticPreferences.RaggedPairs(8, seed: 9);
+        var logs = new CapturingLoggerProvider();
+        foreach (bool prefixSharing in new[] { true, false })
+        {
+            using CausalLanguageModel policy = SyntheticPreferences.Model();
+            DpoOptions options = SyntheticPreferences.Options(Path.Combine(folder.Path, $"sharing-{prefixSharing}"));
+            options.MaxSteps = 1;
+            options.PrecomputeRefLogProbs = true;
+            options.RefLogProbsCacheDirectory = cache.Path;
+            options.PrefixSharing = prefixSharing;
+            using var trainer = new DpoTrainer(
+                policy, SyntheticPreferences.Model(), SyntheticPreferences.Dataset(pairs), options, logger: logs.CreateLogger("dpo"));
+
+            await trainer.TrainAsync();
+        }
+
+        // The two layouts round differently (as two batch sizes do), so each computes and writes its own file.
+        Assert.Equal(2, Directory.GetFiles(cache.Path, "ref-logps-*.bin").Length);
+        Assert.Equal(0, logs.Entries.Count(e => e.EventId == 206));
+        Assert.Equal(2, logs.Entries.Count(e => e.EventId == 208));
+    }
+
+    [Fact]
     public async Task A_run_stopped_and_resumed_ends_bit_identical_to_an_uninterrupted_run()
     {
         using var straight = new TempDirectory();

@@ -10,11 +10,12 @@ public sealed class ReferenceLogProbCacheTests
     private static readonly PreferenceTokenizerOptions Tokenization = new() { MaxLength = 64, MaxPromptLength = 32 };
 
     [Fact]
-    public void The_fingerprint_changes_with_the_data_the_settings_the_batching_and_the_weights()
+    public void The_fingerprint_changes_with_the_data_the_settings_the_batching_the_layout_the_configuration_and_the_weights()
     {
         var pairs = SyntheticPreferences.RaggedPairs(6, seed: 1);
         using var reference = new ReferenceModel(SyntheticPreferences.Model(seed: 3));
         using var otherWeights = new ReferenceModel(SyntheticPreferences.Model(seed: 4));
+        using var otherConfiguration = new ReferenceModel(SyntheticPreferences.Model(seed: 3, attentionDropout: 0.1)); // the same weights
         string baseline = ReferenceLogProbCache.Fingerprint(reference, pairs, 0, 4, Tokenization);
         List<TokenizedPreference> edited = [.. pairs];
         edited[5] = edited[5] with { RejectedIds = [5, SyntheticPreferences.Eos] };
@@ -29,6 +30,8 @@ public sealed class ReferenceLogProbCacheTests
             ReferenceLogProbCache.Fingerprint(reference, pairs, 0, 2, Tokenization),
             ReferenceLogProbCache.Fingerprint(reference, pairs, 1, 4, Tokenization),
             ReferenceLogProbCache.Fingerprint(otherWeights, pairs, 0, 4, Tokenization),
+            ReferenceLogProbCache.Fingerprint(reference, pairs, 0, 4, Tokenization, prefixSharing: true),
+            ReferenceLogProbCache.Fingerprint(otherConfiguration, pairs, 0, 4, Tokenization),
         ];
         Assert.DoesNotContain(baseline, others);
         Assert.Equal(others.Length, others.Distinct().Count());
