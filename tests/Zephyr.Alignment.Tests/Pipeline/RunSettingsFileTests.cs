@@ -31,9 +31,9 @@ public sealed class RunSettingsFileTests
         string recorded = File.ReadAllText(folder.File(RunSettingsFile.FileName));
 
         var error = Assert.Throws<OptionsValidationException>(() => RunSettingsFile.Claim(layout,
-            new PipelineOptions { OutputDirectory = folder.Path, Resume = true, Beta = 0.5, SftGeneratorTemperatures = [0.7] }));
+            new PipelineOptions { OutputDirectory = folder.Path, Resume = true, Beta = 0.3, SftGeneratorTemperatures = [0.7] }));
 
-        Assert.Contains("Beta: 0.1 in the run, 0.5 now", error.Message);
+        Assert.Contains("Beta: 0.5 in the run, 0.3 now", error.Message);
         Assert.Contains("SftGeneratorTemperatures: [] in the run, [0.7] now", error.Message);
         Assert.Equal(recorded, File.ReadAllText(folder.File(RunSettingsFile.FileName)));
     }
