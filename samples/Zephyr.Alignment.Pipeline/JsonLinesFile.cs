@@ -1,48 +1,37 @@
 using System.Text;
 using System.Text.Json;
+using Zephyr.Alignment.IO;
 
 namespace Zephyr.Alignment.Pipeline;
 
-/// <summary>Writes JSON Lines files atomically (a temporary name moved into place when complete).</summary>
+/// <summary>Writes the run's JSON Lines and text files atomically, through Core's <see cref="AtomicFile"/>.</summary>
 internal static class JsonLinesFile
 {
     private static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly UTF8Encoding Utf8 = new(false);
 
     /// <summary>Writes one JSON object per line.</summary>
     public static void Write<T>(string path, IEnumerable<T> rows)
-    {
-        string temporary = path + ".tmp";
-        using (var writer = new StreamWriter(temporary, append: false, new UTF8Encoding(false)))
+        => AtomicFile.Write(path, stream =>
         {
+            using var writer = new StreamWriter(stream, Utf8, leaveOpen: true);
             foreach (T row in rows)
             {
                 writer.WriteLine(JsonSerializer.Serialize(row, Options));
             }
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+        });
 
     /// <summary>Writes lines that are already encoded (each with its newline) atomically.</summary>
     public static void WriteBytes(string path, IEnumerable<byte[]> lines)
-    {
-        string temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        => AtomicFile.Write(path, stream =>
         {
             foreach (byte[] line in lines)
             {
-                file.Write(line);
+                stream.Write(line);
             }
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+        });
 
     /// <summary>Writes a text file atomically.</summary>
     public static void WriteText(string path, string text)
-    {
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, text, new UTF8Encoding(false));
-        File.Move(temporary, path, overwrite: true);
-    }
+        => AtomicFile.Write(path, stream => stream.Write(Utf8.GetBytes(text)));
 }

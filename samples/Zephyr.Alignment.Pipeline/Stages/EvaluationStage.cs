@@ -74,9 +74,7 @@ internal static class EvaluationStage
                 MadeUpAnswerRate = Share(i => tasks[i].Kind == TaskKind.Refusal, i => !results[i].Verdict.ContentOk),
                 EvalRewardsAccuracies = variant.DpoEvaluation?.GetValueOrDefault(MetricNames.Eval(MetricNames.RewardsAccuracies)),
                 EvalRewardsMargins = variant.DpoEvaluation?.GetValueOrDefault(MetricNames.Eval(MetricNames.RewardsMargins)),
-                TaskAccuracyByKind = TaskWorld.Kinds.ToDictionary(
-                    k => k.ToString(),
-                    k => Enumerable.Range(0, tasks.Count).Where(i => tasks[i].Kind == k).Select(i => Correct(i) ? 1.0 : 0.0).DefaultIfEmpty(double.NaN).Average()),
+                TaskAccuracyByKind = TaskWorld.Kinds.ToDictionary(k => k.ToString(), k => Share(i => tasks[i].Kind == k, Correct)),
             });
         }
 

@@ -82,6 +82,7 @@ public sealed class PipelineCommandLineTests
 
         Assert.Contains("held-out eval_rewards/accuracies", stdout);
     }
+
     [Fact]
     public async Task The_real_recipe_runs_aif_between_dsft_and_ddpo_with_chat_client_generators_and_teacher_into_ultrafeedback_binarized_files()
     {
